@@ -1,0 +1,140 @@
+/**
+ * One error base class for everything irun reports to a user, and every code in one place.
+ *
+ * An IrunError carries a stable `code` (IRUN_*), the process `exit` code a command should end
+ * with, optional `suggestions`, an optional source location, and the underlying `cause`
+ * (an AWS ServiceException keeps its `name` and `$metadata.requestId` there).
+ */
+
+export const ExitCode = {
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  WAITING: 3,
+} as const;
+
+export const Codes = {
+  // loading and validation
+  YAML_SYNTAX: 'IRUN_YAML_SYNTAX',
+  SCHEMA: 'IRUN_SCHEMA',
+  FILE_NOT_FOUND: 'IRUN_FILE_NOT_FOUND',
+  DUPLICATE_ID: 'IRUN_DUPLICATE_ID',
+  UNKNOWN_TARGET: 'IRUN_UNKNOWN_TARGET',
+  UNKNOWN_ACTION: 'IRUN_UNKNOWN_ACTION',
+  ACTION_INPUT: 'IRUN_ACTION_INPUT',
+  TEMPLATE_SYNTAX: 'IRUN_TEMPLATE_SYNTAX',
+  UNKNOWN_HELPER: 'IRUN_UNKNOWN_HELPER',
+  UNKNOWN_REFERENCE: 'IRUN_UNKNOWN_REFERENCE',
+  REF_BEFORE_RUN: 'IRUN_REF_BEFORE_RUN',
+  UNREACHABLE: 'IRUN_UNREACHABLE',
+  UNBOUNDED_LOOP: 'IRUN_UNBOUNDED_LOOP',
+  CHOICE_MISMATCH: 'IRUN_CHOICE_MISMATCH',
+  // templates at run time
+  TEMPLATE_EVAL: 'IRUN_TEMPLATE_EVAL',
+  TEMPLATE_UNKNOWN_PATH: 'IRUN_TEMPLATE_UNKNOWN_PATH',
+  // running
+  INPUT_INVALID: 'IRUN_INPUT_INVALID',
+  RUNBOOK_INVALID: 'IRUN_RUNBOOK_INVALID',
+  ACTION_FAILED: 'IRUN_ACTION_FAILED',
+  ACTION_OUTPUT: 'IRUN_ACTION_OUTPUT',
+  ASSERTION: 'IRUN_ASSERTION',
+  TIMEOUT: 'IRUN_TIMEOUT',
+  ABORTED: 'IRUN_ABORTED',
+  MAX_VISITS: 'IRUN_MAX_VISITS',
+  CALL_DEPTH: 'IRUN_CALL_DEPTH',
+  NO_ANSWER: 'IRUN_NO_ANSWER',
+  ANSWER_INVALID: 'IRUN_ANSWER_INVALID',
+  NOT_APPROVED: 'IRUN_NOT_APPROVED',
+  DRY_RUN_BLOCKED: 'IRUN_DRY_RUN_BLOCKED',
+  // plugins
+  PLUGIN_LOAD: 'IRUN_PLUGIN_LOAD',
+  PLUGIN_INVALID: 'IRUN_PLUGIN_INVALID',
+  // AWS (the pack appends the AWS error name, e.g. IRUN_AWS_ACCESS_DENIED)
+  AWS: 'IRUN_AWS',
+  // CLI
+  USAGE: 'IRUN_USAGE',
+  INTERNAL: 'IRUN_INTERNAL',
+} as const;
+
+export type Code = (typeof Codes)[keyof typeof Codes] | `IRUN_${string}`;
+
+export interface Location {
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+export interface IrunErrorOptions {
+  exit?: number;
+  suggestions?: string[];
+  cause?: unknown;
+  location?: Location;
+  /** Extra machine-readable details (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+export class IrunError extends Error {
+  readonly code: Code;
+  readonly exit: number;
+  readonly suggestions: string[];
+  readonly location?: Location;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: Code, message: string, options: IrunErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IrunError';
+    this.code = code;
+    this.exit = options.exit ?? ExitCode.FAILED;
+    this.suggestions = options.suggestions ?? [];
+    this.location = options.location;
+    this.details = options.details;
+  }
+
+  /** A plain, JSON-safe view of the error for journals, events and reports. */
+  toJSON(): SerializedError {
+    return serializeError(this);
+  }
+}
+
+export interface SerializedError {
+  code: string;
+  message: string;
+  name?: string;
+  details?: Record<string, unknown>;
+  location?: Location;
+  cause?: { name?: string; message?: string; requestId?: string; code?: string };
+}
+
+/** Turn anything thrown into a JSON-safe error record with a code. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof IrunError) {
+    const out: SerializedError = { code: err.code, message: err.message };
+    if (err.details) out.details = err.details;
+    if (err.location) out.location = err.location;
+    const cause = err.cause as { name?: string; message?: string; $metadata?: { requestId?: string }; code?: string } | undefined;
+    if (cause && typeof cause === 'object') {
+      out.cause = {
+        name: cause.name,
+        message: cause.message,
+        ...(cause.$metadata?.requestId ? { requestId: cause.$metadata.requestId } : {}),
+        ...(typeof cause.code === 'string' ? { code: cause.code } : {}),
+      };
+    }
+    return out;
+  }
+  if (err instanceof Error) {
+    const anyErr = err as Error & { code?: unknown; $metadata?: { requestId?: string } };
+    const out: SerializedError = {
+      code: typeof anyErr.code === 'string' && anyErr.code.startsWith('IRUN_') ? anyErr.code : Codes.ACTION_FAILED,
+      message: err.message,
+      name: err.name,
+    };
+    if (anyErr.$metadata?.requestId) out.details = { requestId: anyErr.$metadata.requestId };
+    return out;
+  }
+  return { code: Codes.ACTION_FAILED, message: String(err) };
+}
+
+export function isIrunError(err: unknown): err is IrunError {
+  return err instanceof IrunError;
+}

@@ -1,0 +1,205 @@
+/**
+ * The shared AWS layer of the built-in packs: SDK clients built from the step's AWS settings
+ * (region, profile, role to assume, endpoint), cached per run, with adaptive retries and the
+ * irun user agent; the dry-run guard; and the mapping of AWS errors to irun results and codes.
+ *
+ * SDK modules are imported dynamically so that loading a pack (for `irun validate`) never
+ * loads the AWS SDK.
+ */
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { IrunError } from '../../engine/errors.js';
+import type { ActionContext } from '../../engine/plugins/api.js';
+
+export const DEFAULT_REGION = 'us-east-1';
+
+// Structural type for an SDK v3 client: enough for caching and guarding `send`.
+interface SdkClient {
+  send(command: unknown, ...rest: unknown[]): Promise<unknown>;
+}
+type ClientCtor<C> = new (config: Record<string, unknown>) => C;
+
+export interface ClientOptions {
+  /** Region for this client; defaults to the step's region, then AWS_REGION, then us-east-1. */
+  region?: string;
+}
+
+/** Commands that only read, by name; anything else is a mutation and is blocked under dry-run. */
+const READ_PREFIX = /^(Get|List|Describe|Head|Lookup|Search|Select|Batch[Gg]et)/;
+const READ_EXTRA = new Set(['StartResourceScanCommand', 'StopQueryExecutionCommand']);
+/** Athena statements that only read. DDL (CREATE/DROP/ALTER/MSCK) mutates the Glue catalog. */
+const READ_SQL = /^\s*(\(\s*)?(SELECT|WITH|SHOW|DESCRIBE|EXPLAIN|VALUES)\b/i;
+
+export function isReadOnlyCommand(command: { constructor: { name: string }; input?: unknown }): boolean {
+  const name = command.constructor.name;
+  if (name === 'StartQueryExecutionCommand') {
+    const q = (command.input as { QueryString?: string } | undefined)?.QueryString ?? '';
+    return READ_SQL.test(q);
+  }
+  const bare = name.replace(/Command$/, '');
+  return READ_PREFIX.test(bare) || READ_EXTRA.has(name);
+}
+
+export function resolveRegion(ctx: ActionContext, region?: string): string {
+  return region ?? ctx.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION;
+}
+
+async function credentialsFor(ctx: ActionContext, region: string): Promise<AwsCredentialIdentityProvider | undefined> {
+  const { profile, roleArn, externalId } = ctx.aws;
+  if (!profile && !roleArn) return undefined; // the SDK's default provider chain
+  const key = `aws.credentials|${profile ?? ''}|${roleArn ?? ''}|${externalId ?? ''}`;
+  let provider = ctx.shared.get(key) as AwsCredentialIdentityProvider | undefined;
+  if (!provider) {
+    const { fromIni, fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
+    const base = profile ? fromIni({ profile }) : undefined;
+    provider = roleArn
+      ? fromTemporaryCredentials({
+          params: { RoleArn: roleArn, RoleSessionName: `irun-${ctx.runId}`.slice(0, 64), ...(externalId ? { ExternalId: externalId } : {}) },
+          ...(base ? { masterCredentials: base } : {}),
+          clientConfig: { region, ...(ctx.aws.endpointUrl ? { endpoint: ctx.aws.endpointUrl } : {}) },
+        })
+      : base;
+    ctx.shared.set(key, provider);
+  }
+  return provider;
+}
+
+/**
+ * The SDK client of one service for the step's settings, created once per run and reused.
+ * `send` is wrapped: under dry-run a mutating command throws IRUN_DRY_RUN_BLOCKED before it
+ * reaches the client, whatever the action does.
+ */
+export async function client<C extends SdkClient>(ctx: ActionContext, Ctor: ClientCtor<C>, options: ClientOptions = {}): Promise<C> {
+  const region = resolveRegion(ctx, options.region);
+  const { profile, roleArn, externalId, endpointUrl, maxAttempts } = ctx.aws;
+  const key = ['aws.client', Ctor.name, region, profile, roleArn, externalId, endpointUrl, maxAttempts, ctx.dryRun].join('|');
+  const cached = ctx.shared.get(key) as C | undefined;
+  if (cached) return cached;
+  const credentials = await credentialsFor(ctx, region);
+  const config: Record<string, unknown> = {
+    region,
+    retryMode: 'adaptive',
+    maxAttempts: maxAttempts ?? 5,
+    customUserAgent: `irun/${ctx.version}`,
+    ...(credentials ? { credentials } : {}),
+    ...(endpointUrl ? { endpoint: endpointUrl } : {}),
+  };
+  // Path-style addressing for a custom endpoint (a local S3 server has no bucket subdomains).
+  if (endpointUrl && /^S3/.test(Ctor.name)) config.forcePathStyle = true;
+  const c = new Ctor(config);
+  guard(c, ctx);
+  ctx.shared.set(key, c);
+  return c;
+}
+
+function guard(c: SdkClient, ctx: ActionContext): void {
+  const dryRun = ctx.dryRun;
+  const proto = Object.getPrototypeOf(c) as SdkClient;
+  // Look `send` up on the prototype at call time so that mocks installed later still apply.
+  c.send = function guardedSend(this: SdkClient, command: unknown, ...rest: unknown[]) {
+    const cmd = command as { constructor: { name: string }; input?: unknown };
+    if (dryRun && !isReadOnlyCommand(cmd)) {
+      return Promise.reject(
+        new IrunError('IRUN_DRY_RUN_BLOCKED', `dry-run: ${cmd.constructor.name.replace(/Command$/, '')} changes AWS state and was not sent`),
+      );
+    }
+    return proto.send.call(c, command, ...rest);
+  };
+}
+
+/** AWS error names that mean "this feature is not configured": a result, not a failure. */
+export const NOT_CONFIGURED = new Set([
+  'NoSuchBucketPolicy',
+  'NoSuchPublicAccessBlockConfiguration',
+  'ServerSideEncryptionConfigurationNotFoundError',
+  'ObjectLockConfigurationNotFoundError',
+  'ReplicationConfigurationNotFoundError',
+  'NoSuchTagSet',
+  'OwnershipControlsNotFoundError',
+  'NoSuchEntity',
+  'NoSuchLifecycleConfiguration',
+  'NoSuchWebsiteConfiguration',
+]);
+
+export function awsErrorName(err: unknown): string | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as { name?: string; Code?: string; code?: string };
+  return e.Code ?? e.name ?? e.code;
+}
+
+export function isNotConfigured(err: unknown): boolean {
+  const name = awsErrorName(err);
+  return name !== undefined && NOT_CONFIGURED.has(name);
+}
+
+/** "AccessDenied" -> "IRUN_AWS_ACCESS_DENIED"; "NoSuchBucket" -> "IRUN_AWS_NO_SUCH_BUCKET". */
+export function awsCode(name: string): `IRUN_${string}` {
+  const snake = name
+    .replace(/Exception$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
+  return `IRUN_AWS_${snake || 'ERROR'}`;
+}
+
+/**
+ * Wrap an AWS SDK error as an IrunError: code IRUN_AWS_<NAME>, the message naming the operation,
+ * and details with the AWS error name, message, HTTP status and request id.
+ */
+export function toIrunError(err: unknown, operation: string): IrunError {
+  if (err instanceof IrunError) return err;
+  const e = err as { name?: string; message?: string; $metadata?: { requestId?: string; httpStatusCode?: number }; $fault?: string };
+  const name = awsErrorName(err) ?? 'Error';
+  if (name === 'AbortError') {
+    return new IrunError('IRUN_ABORTED', `${operation} was aborted`, { cause: err });
+  }
+  const requestId = e?.$metadata?.requestId;
+  const status = e?.$metadata?.httpStatusCode;
+  const msg = `${operation} failed: ${name}: ${e?.message ?? String(err)}${requestId ? ` (request id ${requestId})` : ''}`;
+  return new IrunError(awsCode(name), msg, {
+    cause: err,
+    details: { awsError: name, awsMessage: e?.message, requestId, httpStatus: status, operation },
+  });
+}
+
+/**
+ * Send a command and map errors: not-configured names resolve to `undefined` when
+ * `allowNotConfigured` is set, everything else becomes an IRUN_AWS_* error.
+ */
+export async function send<T>(
+  c: SdkClient,
+  command: unknown,
+  ctx: ActionContext,
+  options: { allowNotConfigured?: boolean } = {},
+): Promise<T | undefined> {
+  const op = (command as { constructor: { name: string } }).constructor.name.replace(/Command$/, '');
+  try {
+    return (await c.send(command, { abortSignal: ctx.signal })) as T;
+  } catch (err) {
+    if (options.allowNotConfigured && isNotConfigured(err)) return undefined;
+    throw toIrunError(err, op);
+  }
+}
+
+/** Convert Dates (deeply) to ISO strings and drop `$metadata`, so outputs are plain JSON. */
+export function plain<T = unknown>(value: unknown): T {
+  return JSON.parse(
+    JSON.stringify(value, (k, v) => {
+      if (k === '$metadata') return undefined;
+      if (v instanceof Uint8Array) return undefined;
+      return v;
+    }),
+  ) as T;
+}
+
+/** Decode a URL-encoded IAM policy document and parse it (aws-sdk-js-v3#1945). */
+export function decodePolicy(doc: string | undefined): unknown {
+  if (doc === undefined || doc === null) return null;
+  let text = doc;
+  try {
+    text = decodeURIComponent(doc);
+  } catch {
+    // already decoded
+  }
+  return JSON.parse(text);
+}
