@@ -28,6 +28,8 @@ export interface EvidenceRef {
 export interface EvidenceStore {
   /** Save `data` (JSON-serialised unless it is a string or Buffer) as evidence. */
   save(name: string, data: unknown, options?: { ext?: string }): Promise<EvidenceRef>;
+  /** Read back a saved evidence file by its `file` (used by undo of bulk actions). */
+  read(file: string): Promise<string>;
 }
 
 export interface Logger {

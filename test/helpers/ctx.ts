@@ -40,6 +40,11 @@ export function makeCtx(options: { dryRun?: boolean; aws?: AwsSettings; stepId?:
         saved.push({ name, data, ref });
         return ref;
       },
+      async read(file) {
+        const hit = saved.find((s) => s.ref.file === file);
+        if (!hit) throw new Error(`no evidence ${file}`);
+        return typeof hit.data === 'string' ? hit.data : JSON.stringify(hit.data);
+      },
     },
     now: () => options.now ?? new Date(),
     progress: (p) => progressed.push(p),
