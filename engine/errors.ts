@@ -46,6 +46,12 @@ export const Codes = {
   ANSWER_INVALID: 'IRUN_ANSWER_INVALID',
   NOT_APPROVED: 'IRUN_NOT_APPROVED',
   DRY_RUN_BLOCKED: 'IRUN_DRY_RUN_BLOCKED',
+  /** Undo cannot proceed until another recorded change is undone first (e.g. Block Public Access). */
+  UNDO_BLOCKED: 'IRUN_UNDO_BLOCKED',
+  /** The recorded change cannot be reverted (e.g. versioning can only be suspended). */
+  NOT_REVERSIBLE: 'IRUN_NOT_REVERSIBLE',
+  /** BucketOwnerEnforced refused because the bucket ACL grants access to others. */
+  OWNERSHIP_ACL_CONFLICT: 'IRUN_OWNERSHIP_ACL_CONFLICT',
   // plugins
   PLUGIN_LOAD: 'IRUN_PLUGIN_LOAD',
   PLUGIN_INVALID: 'IRUN_PLUGIN_INVALID',
