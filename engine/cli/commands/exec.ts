@@ -1,0 +1,130 @@
+import { Args, Flags } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Codes, ExitCode, IrunError } from '../../errors.js';
+import { consoleReporter, jsonLinesReporter } from '../../report/console.js';
+import { colorEnabled } from '../../report/text.js';
+import { execute, type RunResult } from '../../run/executor.js';
+import { ChainHuman, PresetHuman, type Human } from '../../run/human.js';
+import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, parsePairs } from '../base.js';
+import { printDiagnostics } from '../diagnostics.js';
+import { TtyHuman } from '../prompter.js';
+import { loadForRun, resolveRunbookPath } from '../runbook.js';
+import { VERSION } from '../version.js';
+
+export function readYamlMap(file: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new IrunError(Codes.FILE_NOT_FOUND, `${what} file '${file}' cannot be read`, { exit: ExitCode.USAGE });
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (cause) {
+    const e = cause as { linePos?: { line: number; col: number }[]; message: string };
+    throw new IrunError(Codes.YAML_SYNTAX, `${what} file is not valid YAML: ${e.message.split('\n')[0]}`, {
+      exit: ExitCode.USAGE,
+      location: { file, line: e.linePos?.[0]?.line, column: e.linePos?.[0]?.col },
+    });
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new IrunError(Codes.USAGE, `${what} file '${file}' must be a map of name: value`, { exit: ExitCode.USAGE });
+  return value as Record<string, unknown>;
+}
+
+export const runFlags = {
+  answers: Flags.string({ description: 'YAML file of answers to manual steps: step-id: answer.' }),
+  answer: Flags.string({ description: 'Answer one manual step: step-id=value (repeatable).', multiple: true }),
+  yes: Flags.boolean({ char: 'y', description: 'Approve every change without asking (non-interactive runs).' }),
+  approve: Flags.string({ description: 'Approve the change of one step (repeatable).', multiple: true }),
+  json: Flags.boolean({ description: 'Stream events as JSON lines on stdout instead of the console view.' }),
+  actor: Flags.string({ description: 'Who is running this (default: IRUN_ACTOR, then user@host).' }),
+  'no-input': Flags.boolean({ description: 'Never prompt, even on a terminal: missing answers pause the run.' }),
+  ...awsFlags,
+};
+
+export default class Exec extends BaseCommand {
+  static override summary = 'Run a runbook: walk through every step, call AWS where a step is automated, ask where it is not.';
+  static override description = `Mutating actions need approval (interactive, --yes or --approve <step>). A manual step with no answer
+pauses the run (exit 3) when there is no terminal. --dry-run runs read actions only and prints the plan
+of every change a real run would make.`;
+  static override examples = [
+    '<%= config.bin %> exec s3-unintended-access.yaml --input bucket=my-bucket',
+    '<%= config.bin %> exec runbooks/my-runbook.yaml --inputs inputs.yaml --answers answers.yaml --yes',
+    '<%= config.bin %> exec s3-unintended-access.yaml --dry-run --input bucket=my-bucket',
+  ];
+  static override args = {
+    runbook: Args.string({ description: 'Runbook file, or the file name of a built-in runbook.', required: true }),
+  };
+  static override flags = {
+    input: Flags.string({ char: 'i', description: 'Input value: name=value (repeatable).', multiple: true }),
+    inputs: Flags.string({ description: 'YAML file of inputs: name: value.' }),
+    'dry-run': Flags.boolean({ description: 'Run read actions; record what mutating actions would change, change nothing.' }),
+    ...runFlags,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Exec);
+    const file = resolveRunbookPath(args.runbook);
+    let ready;
+    try {
+      ready = await loadForRun(file);
+    } catch (err) {
+      const diags = (err as { diagnostics?: import('../../diagnostics.js').Diagnostic[] }).diagnostics;
+      if (diags) printDiagnostics(diags, (err as { loaded?: { text: string } }).loaded?.text);
+      throw err;
+    }
+    const inputs: Record<string, unknown> = { ...(flags.inputs ? readYamlMap(flags.inputs, 'inputs') : {}), ...parsePairs(flags.input, 'input') };
+    const actor = flags.actor ?? defaultActor();
+    const human = buildHuman(flags, actor);
+    const color = colorEnabled(process.stdout);
+    const reporter = flags.json ? jsonLinesReporter(process.stdout) : consoleReporter({ out: process.stdout, color, doc: ready.doc });
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    let result: RunResult;
+    try {
+      result = await execute({
+        doc: ready.doc,
+        file: path.resolve(file),
+        sha256: ready.loaded.sha256,
+        registry: ready.registry,
+        human,
+        inputs,
+        dryRun: flags['dry-run'],
+        actor,
+        aws: awsSettingsFromFlags(flags),
+        listeners: [reporter],
+        version: VERSION,
+        signal: controller.signal,
+      });
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      (reporter as { close?: () => void }).close?.();
+    }
+    this.done(exitCodeOf(result));
+  }
+}
+
+export function buildHuman(flags: { answers?: string; answer?: string[]; yes?: boolean; approve?: string[]; 'no-input'?: boolean }, actor: string): Human {
+  const chain: Human[] = [];
+  const cli = parsePairs(flags.answer, 'answer');
+  chain.push(new PresetHuman({ actor, answers: cli, approvals: flags.approve ?? [], approveAll: flags.yes, answerSource: 'flag' }));
+  if (flags.answers) chain.push(new PresetHuman({ actor, answers: readYamlMap(flags.answers, 'answers'), answerSource: 'answers-file' }));
+  if (process.stdin.isTTY && process.stdout.isTTY && !flags['no-input'] && !process.env.CI) chain.push(new TtyHuman(actor));
+  return new ChainHuman(chain);
+}
+
+export function exitCodeOf(result: RunResult): number {
+  switch (result.status) {
+    case 'completed':
+      return ExitCode.OK;
+    case 'waiting':
+      return ExitCode.WAITING;
+    default:
+      return ExitCode.FAILED;
+  }
+}
