@@ -6,6 +6,7 @@ import {
   ListFindingsV2Command,
   ResourceNotFoundException,
   StartResourceScanCommand,
+  type AnalyzerSummary,
 } from '@aws-sdk/client-accessanalyzer';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
@@ -19,7 +20,8 @@ const ACCOUNT = 'arn:aws:access-analyzer:us-east-1:111122223333:analyzer/account
 const ORG = 'arn:aws:access-analyzer:us-east-1:111122223333:analyzer/org';
 const UNUSED = 'arn:aws:access-analyzer:us-east-1:111122223333:analyzer/unused';
 
-const analyzer = (arn: string, type: string, status = 'ACTIVE') => ({ arn, name: arn.split('/')[1], type, status, createdAt: new Date('2024-01-01T00:00:00Z') });
+const analyzer = (arn: string, type: string, status = 'ACTIVE'): AnalyzerSummary =>
+  ({ arn, name: arn.split('/')[1], type, status, createdAt: new Date('2024-01-01T00:00:00Z') }) as AnalyzerSummary;
 
 describe('aws.accessanalyzer', () => {
   afterEach(() => aa.reset());

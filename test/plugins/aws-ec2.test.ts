@@ -4,6 +4,7 @@ import {
   DescribeKeyPairsCommand,
   EC2Client,
   ModifyInstanceMetadataOptionsCommand,
+  type DescribeInstancesResult,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
@@ -16,7 +17,7 @@ const a = pack.actions;
 const ID = 'i-0123456789abcdef0';
 const PROFILE = 'arn:aws:iam::111122223333:instance-profile/app';
 
-function instance(meta: Record<string, unknown>, over: Record<string, unknown> = {}) {
+function instance(meta: Record<string, unknown>, over: Record<string, unknown> = {}): DescribeInstancesResult {
   return {
     Reservations: [
       {
@@ -34,7 +35,7 @@ function instance(meta: Record<string, unknown>, over: Record<string, unknown> =
         ],
       },
     ],
-  };
+  } as DescribeInstancesResult;
 }
 
 function noSleep(ctx: ReturnType<typeof makeCtx>): number[] {
