@@ -354,4 +354,35 @@ describe('aws.iam', () => {
       expect(out.instanceProfiles[0]).to.not.have.property('Roles');
     });
   });
+
+  describe('dry-run', () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['disableAccessKey', { accessKeyId: KEY }],
+      ['updateAccessKey', { accessKeyId: KEY, userName: 'alice', status: 'Inactive' }],
+      ['updateAssumeRolePolicy', { roleName: 'app-role', denyAll: true }],
+      ['detachRolePolicy', { roleName: 'app-role', policyArn: 'arn:aws:iam::aws:policy/AmazonS3FullAccess' }],
+      ['putRolePolicy', { roleName: 'app-role', policyName: 'x', policyDocument: DENY_ALL_DOCUMENT }],
+      ['revokeRoleSessions', { roleName: 'app-role' }],
+      ['denyAllRolePolicy', { roleName: 'app-role' }],
+    ];
+    for (const [name, input] of cases) {
+      it(`${name}: capture and preview run, run() is blocked, no mutating command reaches IAM`, async () => {
+        iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: 'alice' });
+        iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, Status: 'Active', UserName: 'alice' }] });
+        iam.on(GetRoleCommand).resolves(role());
+        iam.on(GetRolePolicyCommand).rejects(noSuchEntity());
+        iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyName: 'AmazonS3FullAccess', PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3FullAccess' }] });
+        for (const C of MUTATING) iam.on(C as never).resolves({} as never);
+        const action = a[name];
+        expect(action.effect).to.equal('mutate');
+        const ctx = makeCtx({ dryRun: true });
+        const before = await action.capture!(ctx, input);
+        const plan = await action.preview!(ctx, input, before);
+        expect(plan.noop, plan.summary).to.equal(false);
+        const err = await action.run(ctx, input, before).catch((e: unknown) => e);
+        expect((err as IrunError).code).to.equal('IRUN_DRY_RUN_BLOCKED');
+        expect(mutatingCalls()).to.equal(0);
+      });
+    }
+  });
 });
