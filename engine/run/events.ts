@@ -40,6 +40,10 @@ export interface RunResumeEvent extends Base {
   at: string;
   /** A step that had started but never ended before the interruption. */
   interrupted?: string;
+  /** The step that was waiting for an answer or approval. */
+  waitingStep?: string;
+  /** A failed step that is tried again. */
+  retry?: string;
 }
 
 export interface PartStartEvent extends Base {
@@ -159,6 +163,8 @@ export interface RunWaitingEvent extends Base {
 export interface RunEndEvent extends Base {
   type: 'run.end';
   status: RunStatus;
+  /** The step whose failure ended the run (a resume retries it). */
+  step?: string;
   outcome?: Outcome;
   message?: string;
   error?: SerializedError;

@@ -206,28 +206,28 @@ export class Executor {
       reduce(this.state, e);
       if (e.type === 'step.end' && e.plan) this.changes.push({ step: e.step, action: this.steps.get(e.step)?.step.action ?? '', status: e.status, plan: e.plan });
     }
-    if (this.state.status === 'completed' || this.state.status === 'failed' || this.state.status === 'aborted') {
-      throw new IrunError(Codes.USAGE, `run ${this.state.run.id} has already ended (${this.state.status}); nothing to resume`, { exit: 2 });
+    const s = this.state;
+    const retry = s.status === 'failed' && s.failedStep ? s.failedStep : undefined;
+    if (s.status === 'completed' || s.status === 'aborted' || (s.status === 'failed' && !retry)) {
+      throw new IrunError('IRUN_RUN_ENDED', `run ${s.run.id} has already ended (${s.status}${s.error ? `: ${s.error.message}` : ''}); nothing to resume`, { exit: 1 });
     }
     // Secrets are redacted in the journal: take them again from this session's inputs.
     for (const [name, spec] of Object.entries(this.o.doc.inputs ?? {})) {
-      if (this.o.inputs && this.o.inputs[name] !== undefined && (spec.secret || this.state.inputs[name] === '[REDACTED]')) {
-        this.state.inputs[name] = this.o.inputs[name];
+      if (this.o.inputs && this.o.inputs[name] !== undefined && (spec.secret || s.inputs[name] === '[REDACTED]')) {
+        s.inputs[name] = this.o.inputs[name];
         this.redactor.add(this.o.inputs[name]);
       }
     }
-    const interrupted = this.state.inFlight ?? undefined;
-    if (interrupted) {
-      // A step that started but never ended: re-run it; a mutating one must be approved again.
-      delete this.state.approvals[interrupted];
-      const rec = this.state.steps[interrupted];
-      if (rec) rec.visits = Math.max(0, rec.visits - 1);
-    }
-    if (this.state.waiting) {
-      const rec = this.state.steps[this.state.waiting.step];
-      if (rec) rec.visits = Math.max(0, rec.visits - 1);
-    }
-    await this.emit({ type: 'run.resume', actor: this.o.actor ?? 'unknown', at: this.now().toISOString(), ...(interrupted ? { interrupted } : {}) });
+    const interrupted = s.inFlight ?? undefined;
+    const waitingStep = s.waiting?.step;
+    await this.emit({
+      type: 'run.resume',
+      actor: this.o.actor ?? 'unknown',
+      at: this.now().toISOString(),
+      ...(interrupted ? { interrupted } : {}),
+      ...(waitingStep ? { waitingStep } : {}),
+      ...(retry ? { retry } : {}),
+    });
   }
 
   private async loop(): Promise<void> {
@@ -374,7 +374,7 @@ export class Executor {
 
     if (failRun) {
       const err = out.error!;
-      await this.emit({ type: 'run.end', status: 'failed', outcome: 'failed', error: err, message: `step '${step.id}' failed: ${err.message}`, endedAt: this.now().toISOString() });
+      await this.emit({ type: 'run.end', status: 'failed', outcome: 'failed', step: step.id, error: err, message: `step '${step.id}' failed: ${err.message}`, endedAt: this.now().toISOString() });
     } else if (endRun) {
       await this.endParts();
       await this.emit({

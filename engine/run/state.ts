@@ -49,6 +49,8 @@ export interface RunState {
   /** A step that started but has not ended (crash detection on resume). */
   inFlight: string | null;
   waiting?: { step: string; reason: 'answer' | 'approval'; message: string };
+  /** The step whose failure ended the run, if any. */
+  failedStep?: string;
   endedAt?: string;
 }
 
@@ -95,6 +97,27 @@ export function reduce(state: RunState, e: RunEvent): void {
     case 'run.resume':
       state.status = 'running';
       state.waiting = undefined;
+      if (e.retry) {
+        state.cursor = e.retry;
+        state.failedStep = undefined;
+        state.outcome = undefined;
+        state.error = undefined;
+        state.endedAt = undefined;
+        const s = state.steps[e.retry];
+        if (s) s.visits = Math.max(0, s.visits - 1);
+      }
+      if (e.interrupted) {
+        // A step that started but never ended runs again, as the same visit; a mutating one
+        // must be approved again.
+        delete state.approvals[e.interrupted];
+        const s = state.steps[e.interrupted];
+        if (s) s.visits = Math.max(0, s.visits - 1);
+        state.cursor = e.interrupted;
+      }
+      if (e.waitingStep) {
+        const s = state.steps[e.waitingStep];
+        if (s) s.visits = Math.max(0, s.visits - 1);
+      }
       break;
     case 'part.start': {
       const p = state.parts[e.part];
@@ -158,6 +181,7 @@ export function reduce(state: RunState, e: RunEvent): void {
       state.error = e.error;
       state.endedAt = e.endedAt;
       state.inFlight = null;
+      state.failedStep = e.status === 'failed' ? e.step : undefined;
       if (e.status !== 'waiting') state.cursor = null;
       break;
     default:

@@ -5,8 +5,10 @@ import { parse as parseYaml } from 'yaml';
 import { Codes, ExitCode, IrunError } from '../../errors.js';
 import { consoleReporter, jsonLinesReporter } from '../../report/console.js';
 import { colorEnabled } from '../../report/text.js';
-import { execute, type RunResult } from '../../run/executor.js';
+import { defaultRunId, execute, type RunResult } from '../../run/executor.js';
+import { RunStore, runsDir } from '../../run/store.js';
 import { ChainHuman, PresetHuman, type Human } from '../../run/human.js';
+import { loadScenario, resolveScenario, ScenarioHuman, ScenarioSimulator } from '../../run/simulate.js';
 import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, parsePairs } from '../base.js';
 import { printDiagnostics } from '../diagnostics.js';
 import { TtyHuman } from '../prompter.js';
@@ -43,6 +45,7 @@ export const runFlags = {
   json: Flags.boolean({ description: 'Stream events as JSON lines on stdout instead of the console view.' }),
   actor: Flags.string({ description: 'Who is running this (default: IRUN_ACTOR, then user@host).' }),
   'no-input': Flags.boolean({ description: 'Never prompt, even on a terminal: missing answers pause the run.' }),
+  'run-dir': Flags.string({ description: 'Folder holding run records (default .irun/runs, or IRUN_RUN_DIR).' }),
   ...awsFlags,
 };
 
@@ -55,6 +58,7 @@ of every change a real run would make.`;
     '<%= config.bin %> exec s3-unintended-access.yaml --input bucket=my-bucket',
     '<%= config.bin %> exec runbooks/my-runbook.yaml --inputs inputs.yaml --answers answers.yaml --yes',
     '<%= config.bin %> exec s3-unintended-access.yaml --dry-run --input bucket=my-bucket',
+    '<%= config.bin %> exec s3-unintended-access.yaml --scenario public-bucket-policy',
   ];
   static override args = {
     runbook: Args.string({ description: 'Runbook file, or the file name of a built-in runbook.', required: true }),
@@ -63,6 +67,8 @@ of every change a real run would make.`;
     input: Flags.string({ char: 'i', description: 'Input value: name=value (repeatable).', multiple: true }),
     inputs: Flags.string({ description: 'YAML file of inputs: name: value.' }),
     'dry-run': Flags.boolean({ description: 'Run read actions; record what mutating actions would change, change nothing.' }),
+    'run-id': Flags.string({ description: 'Id for the new run (default: time-based).' }),
+    scenario: Flags.string({ char: 's', description: 'Simulate: answer every action from this scenario (file, or name in the runbook\'s scenarios/ folder); nothing is sent to AWS.' }),
     ...runFlags,
   };
 
@@ -77,36 +83,70 @@ of every change a real run would make.`;
       if (diags) printDiagnostics(diags, (err as { loaded?: { text: string } }).loaded?.text);
       throw err;
     }
-    const inputs: Record<string, unknown> = { ...(flags.inputs ? readYamlMap(flags.inputs, 'inputs') : {}), ...parsePairs(flags.input, 'input') };
     const actor = flags.actor ?? defaultActor();
-    const human = buildHuman(flags, actor);
-    const color = colorEnabled(process.stdout);
-    const reporter = flags.json ? jsonLinesReporter(process.stdout) : consoleReporter({ out: process.stdout, color, doc: ready.doc });
-    const controller = new AbortController();
-    const onSigint = () => controller.abort();
-    process.once('SIGINT', onSigint);
-    let result: RunResult;
-    try {
-      result = await execute({
-        doc: ready.doc,
-        file: path.resolve(file),
-        sha256: ready.loaded.sha256,
-        registry: ready.registry,
-        human,
-        inputs,
-        dryRun: flags['dry-run'],
-        actor,
-        aws: awsSettingsFromFlags(flags),
-        listeners: [reporter],
-        version: VERSION,
-        signal: controller.signal,
-      });
-    } finally {
-      process.removeListener('SIGINT', onSigint);
-      (reporter as { close?: () => void }).close?.();
+    let human = buildHuman(flags, actor);
+    let simulator: ScenarioSimulator | undefined;
+    let scenarioFile: string | undefined;
+    let scenarioInputs: Record<string, unknown> = {};
+    if (flags.scenario) {
+      scenarioFile = resolveScenario(flags.scenario, file);
+      simulator = new ScenarioSimulator(loadScenario(scenarioFile));
+      scenarioInputs = simulator.scenario.inputs ?? {};
+      human = new ChainHuman([human, new ScenarioHuman(simulator.scenario)]);
     }
+    const inputs: Record<string, unknown> = { ...scenarioInputs, ...(flags.inputs ? readYamlMap(flags.inputs, 'inputs') : {}), ...parsePairs(flags.input, 'input') };
+    const runId = flags['run-id'] ?? defaultRunId(new Date());
+    const store = RunStore.create(runsDir(flags['run-dir']), runId, { irunVersion: VERSION });
+    if (scenarioFile) store.setScenario(scenarioFile);
+    const result = await runWithStore({ store, json: flags.json, doc: ready.doc, base: {
+      doc: ready.doc,
+      file: path.resolve(file),
+      sha256: ready.loaded.sha256,
+      registry: ready.registry,
+      human,
+      inputs,
+      dryRun: flags['dry-run'],
+      actor,
+      runId,
+      aws: awsSettingsFromFlags(flags),
+      version: VERSION,
+      ...(simulator ? { simulator } : {}),
+    } });
     this.done(exitCodeOf(result));
   }
+}
+
+/** Run (or resume) with the journal and a console or JSON reporter; prints what to do next. */
+export async function runWithStore(o: { store: RunStore; json?: boolean; doc: import('../../model.js').RunbookDoc; base: import('../../run/executor.js').ExecuteOptions }): Promise<RunResult> {
+  const { store } = o;
+  const reporter = o.json ? jsonLinesReporter(process.stdout) : consoleReporter({ out: process.stdout, color: colorEnabled(process.stdout), doc: o.doc });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let result: RunResult;
+  try {
+    result = await execute({ ...o.base, listeners: [store.listener(), reporter], evidenceFor: (step) => store.evidenceFor(step), signal: controller.signal });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    (reporter as { close?: () => void }).close?.();
+    store.close();
+  }
+  if (!o.json) printNext(result, store.dir);
+  return result;
+}
+
+function printNext(result: RunResult, dir: string): void {
+  const id = result.runId;
+  const out = process.stdout;
+  out.write(`  run record: ${path.relative(process.cwd(), dir) || dir}\n`);
+  if (result.status === 'waiting' && result.waiting) {
+    const w = result.waiting;
+    const flag = w.reason === 'answer' ? `--answer ${w.step}=<value>` : `--approve ${w.step}`;
+    out.write(`  waiting for ${w.reason === 'answer' ? 'an answer' : 'approval'} at step ${w.step}. To continue:\n    irun resume ${id} ${flag}\n`);
+  } else if (result.status === 'failed' && result.state.failedStep) {
+    out.write(`  after fixing the cause, retry the failed step with:  irun resume ${id}\n`);
+  }
+  if (result.status !== 'waiting') out.write(`  report: irun report ${id} --format md\n`);
 }
 
 export function buildHuman(flags: { answers?: string; answer?: string[]; yes?: boolean; approve?: string[]; 'no-input'?: boolean }, actor: string): Human {

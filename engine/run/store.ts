@@ -1,0 +1,431 @@
+/**
+ * The run record on disk (DESIGN.md §5): run.json, an append-only hash-chained journal.jsonl,
+ * evidence files with their sha256 in the journal, and a lock file (one process per run).
+ *
+ * Each journal line is `{"seq":N,"ts":"…","prev":"<sha256 of the previous line>",…event}`;
+ * the first line's prev is 64 zeros. Lines are written with one write() each (a batch of lines
+ * with one write), so a killed process leaves at most a torn last line, which reading tolerates
+ * and reports. Boundary events are also fsync'ed.
+ */
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Codes, ExitCode, IrunError } from '../errors.js';
+import type { EvidenceRef, EvidenceStore } from '../plugins/api.js';
+import { BOUNDARY_EVENTS, type Listener, type RunEvent } from './events.js';
+
+export const ZERO_HASH = '0'.repeat(64);
+export const DEFAULT_RUNS_DIR = '.irun/runs';
+
+export function runsDir(flag?: string): string {
+  return path.resolve(flag ?? process.env.IRUN_RUN_DIR ?? DEFAULT_RUNS_DIR);
+}
+
+export interface RunMeta {
+  runId: string;
+  runbook: { id: string; title: string; file: string; sha256: string };
+  status: string;
+  outcome?: string;
+  actor: string;
+  startedAt: string;
+  endedAt?: string;
+  updatedAt: string;
+  dryRun: boolean;
+  simulated: boolean;
+  /** Scenario file of a simulated run (resume needs it again). */
+  scenario?: string;
+  inputs: Record<string, unknown>;
+  waiting?: { step: string; reason: string; message: string };
+  irunVersion: string;
+  message?: string;
+}
+
+export interface JournalRead {
+  events: RunEvent[];
+  /** Raw text of each good line. */
+  lines: string[];
+  /** A last line that is not complete JSON (a crash mid-write). */
+  torn?: { line: number; bytes: number };
+  /** Byte length of the good prefix of the file. */
+  goodBytes: number;
+}
+
+const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+
+/** Read a journal, tolerating a torn last line. A bad line elsewhere is an error. */
+export function readJournal(file: string): JournalRead {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new IrunError(Codes.FILE_NOT_FOUND, `journal ${file} cannot be read`);
+  }
+  const raw = text.split('\n');
+  const events: RunEvent[] = [];
+  const lines: string[] = [];
+  let goodBytes = 0;
+  let torn: JournalRead['torn'];
+  for (let i = 0; i < raw.length; i++) {
+    const line = raw[i];
+    const isLast = i === raw.length - 1 || (i === raw.length - 2 && raw[raw.length - 1] === '');
+    if (line === '' && i === raw.length - 1) break;
+    try {
+      const e = JSON.parse(line) as RunEvent;
+      if (i === raw.length - 1) {
+        // Parsed, but no newline after it: the write was cut right at the end of the JSON.
+        torn = { line: i + 1, bytes: Buffer.byteLength(line) };
+        break;
+      }
+      events.push(e);
+      lines.push(line);
+      goodBytes += Buffer.byteLength(line) + 1;
+    } catch {
+      if (isLast || i === raw.length - 1) {
+        torn = { line: i + 1, bytes: Buffer.byteLength(line) };
+        break;
+      }
+      throw new IrunError('IRUN_JOURNAL_CORRUPT', `journal ${file} line ${i + 1} is not valid JSON`, { location: { file, line: i + 1, column: 1 } });
+    }
+  }
+  return { events, lines, goodBytes, ...(torn ? { torn } : {}) };
+}
+
+export interface RunStoreOptions {
+  /** fsync the journal after boundary events (default true). */
+  fsync?: boolean;
+  irunVersion?: string;
+}
+
+export class RunStore {
+  readonly dir: string;
+  readonly journalPath: string;
+  private fd: number | undefined;
+  private seq = 0;
+  private prev = ZERO_HASH;
+  private evidenceCount = 0;
+  private lockPath: string;
+  private locked = false;
+  private meta: RunMeta | undefined;
+  private readonly fsync: boolean;
+  private readonly version: string;
+  private crashAfter: { type: string; n: number } | undefined;
+  private crashSeen = 0;
+
+  private constructor(dir: string, options: RunStoreOptions) {
+    this.dir = dir;
+    this.journalPath = path.join(dir, 'journal.jsonl');
+    this.lockPath = path.join(dir, 'lock');
+    this.fsync = options.fsync ?? process.env.IRUN_FSYNC !== '0';
+    this.version = options.irunVersion ?? '0.0.0';
+    // Fault injection for the crash tests: IRUN_CRASH_AFTER=<event type>:<n> kills the process
+    // with SIGKILL right after the n-th event of that type is on disk.
+    const crash = process.env.IRUN_CRASH_AFTER;
+    if (crash) {
+      const [type, n] = crash.split(':');
+      this.crashAfter = { type, n: Number(n ?? 1) };
+    }
+  }
+
+  /** A new run folder under `root` (fails if it exists). */
+  static create(root: string, runId: string, options: RunStoreOptions = {}): RunStore {
+    if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new IrunError(Codes.USAGE, `run id '${runId}' may hold only letters, digits, '.', '_' and '-'`, { exit: ExitCode.USAGE });
+    const dir = path.join(root, runId);
+    if (existsSync(path.join(dir, 'journal.jsonl'))) throw new IrunError('IRUN_RUN_EXISTS', `run ${runId} already exists in ${root}; use 'irun resume ${runId}'`, { exit: ExitCode.USAGE });
+    mkdirSync(path.join(dir, 'evidence'), { recursive: true });
+    const store = new RunStore(dir, options);
+    store.lock();
+    store.fd = openSync(store.journalPath, 'a');
+    return store;
+  }
+
+  /** An existing run, for resume or undo: locks it, repairs a torn last line, continues the chain. */
+  static open(root: string, runId: string, options: RunStoreOptions = {}): { store: RunStore; journal: JournalRead } {
+    const dir = path.join(root, runId);
+    if (!existsSync(path.join(dir, 'journal.jsonl'))) {
+      throw new IrunError('IRUN_RUN_NOT_FOUND', `no run '${runId}' in ${root}`, { exit: ExitCode.FAILED, suggestions: ['irun runs   lists the runs there', 'use --run-dir if the run was recorded elsewhere'] });
+    }
+    const store = new RunStore(dir, options);
+    store.lock();
+    try {
+      const journal = readJournal(store.journalPath);
+      if (journal.torn) {
+        // Drop the torn tail so the chain continues from the last complete line.
+        const fd = openSync(store.journalPath, 'r+');
+        ftruncateSync(fd, journal.goodBytes);
+        closeSync(fd);
+      }
+      store.seq = journal.events.length;
+      store.prev = journal.lines.length ? sha256(journal.lines[journal.lines.length - 1]) : ZERO_HASH;
+      store.evidenceCount = existsSync(path.join(dir, 'evidence')) ? readdirSync(path.join(dir, 'evidence')).length : 0;
+      store.meta = readRunMeta(dir);
+      store.fd = openSync(store.journalPath, 'a');
+      return { store, journal };
+    } catch (err) {
+      store.unlock();
+      throw err;
+    }
+  }
+
+  private lock(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const me = `${process.pid}@${os.hostname()}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.lockPath, 'wx');
+        writeSync(fd, me);
+        closeSync(fd);
+        this.locked = true;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const holder = readFileSync(this.lockPath, 'utf8').trim();
+        const [pidText, host] = holder.split('@');
+        const pid = Number(pidText);
+        const alive = host === os.hostname() && Number.isInteger(pid) && isAlive(pid);
+        if (alive || host !== os.hostname()) {
+          throw new IrunError('IRUN_RUN_LOCKED', `run in ${this.dir} is in use by process ${holder}`, {
+            exit: ExitCode.USAGE,
+            suggestions: [host !== os.hostname() ? `if that process is gone, delete ${this.lockPath}` : 'wait for it to finish or stop it first'],
+          });
+        }
+        // The holder died (crash): take the lock over.
+        unlinkSync(this.lockPath);
+      }
+    }
+  }
+
+  unlock(): void {
+    if (this.locked) {
+      try {
+        unlinkSync(this.lockPath);
+      } catch {
+        // already gone
+      }
+      this.locked = false;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+    this.unlock();
+  }
+
+  /** Append events as one write; fsync when any is a step boundary. */
+  append(events: RunEvent[]): void {
+    if (this.fd === undefined) throw new IrunError(Codes.INTERNAL, 'journal is closed');
+    let chunk = '';
+    let boundary = false;
+    const ts = new Date().toISOString();
+    for (const e of events) {
+      const { seq: _s, ts: _t, ...rest } = e as RunEvent & { prev?: string };
+      delete (rest as { prev?: string }).prev;
+      const line = JSON.stringify({ seq: ++this.seq, ts, prev: this.prev, ...rest });
+      this.prev = sha256(line);
+      chunk += `${line}\n`;
+      if (BOUNDARY_EVENTS.has(e.type)) boundary = true;
+    }
+    writeSync(this.fd, chunk);
+    if (boundary && this.fsync) fsyncSync(this.fd);
+    for (const e of events) this.afterWrite(e);
+  }
+
+  private afterWrite(e: RunEvent): void {
+    this.updateMeta(e);
+    if (this.crashAfter && e.type === this.crashAfter.type && ++this.crashSeen >= this.crashAfter.n) {
+      process.kill(process.pid, 'SIGKILL');
+    }
+  }
+
+  /** The journal as an executor listener (with a batch form for evidence + step.end). */
+  listener(): Listener & { batch: (events: RunEvent[]) => void } {
+    const fn = (e: RunEvent) => this.append([e]);
+    return Object.assign(fn, { batch: (events: RunEvent[]) => this.append(events) });
+  }
+
+  setScenario(file: string): void {
+    this.pendingScenario = file;
+  }
+  private pendingScenario: string | undefined;
+
+  private updateMeta(e: RunEvent): void {
+    const now = new Date().toISOString();
+    switch (e.type) {
+      case 'run.start':
+        this.meta = {
+          runId: e.runId,
+          runbook: e.runbook,
+          status: 'running',
+          actor: e.actor,
+          startedAt: e.startedAt,
+          updatedAt: now,
+          dryRun: e.dryRun,
+          simulated: e.simulated,
+          inputs: e.inputs,
+          irunVersion: this.version,
+          ...(this.pendingScenario ? { scenario: this.pendingScenario } : {}),
+        };
+        break;
+      case 'run.resume':
+        if (this.meta) Object.assign(this.meta, { status: 'running', updatedAt: now, waiting: undefined });
+        break;
+      case 'run.waiting':
+        if (this.meta) Object.assign(this.meta, { status: 'waiting', updatedAt: now, waiting: { step: e.step, reason: e.reason, message: e.message } });
+        break;
+      case 'run.end':
+        if (this.meta) Object.assign(this.meta, { status: e.status, outcome: e.outcome, endedAt: e.endedAt, updatedAt: now, message: e.message, waiting: undefined });
+        break;
+      default:
+        return;
+    }
+    if (this.meta) writeAtomic(path.join(this.dir, 'run.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
+  }
+
+  /** Evidence files for one step: evidence/NNNN-<step>-<name>.json, hashed. */
+  evidenceFor(stepId: string): EvidenceStore {
+    return {
+      save: async (name: string, data: unknown, options?: { ext?: string }): Promise<EvidenceRef> => {
+        const text = typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data, null, 2);
+        const ext = options?.ext ?? (typeof data === 'string' ? 'txt' : 'json');
+        const safeName = `${stepId}-${name}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+        const file = `evidence/${String(++this.evidenceCount).padStart(4, '0')}-${safeName}.${ext.replace(/[^a-z0-9]/gi, '')}`;
+        writeFileSync(path.join(this.dir, file), text);
+        return { name, file, sha256: sha256(text), bytes: Buffer.byteLength(text) };
+      },
+      read: async (file: string) => {
+        const full = path.resolve(this.dir, file);
+        if (!full.startsWith(path.resolve(this.dir) + path.sep)) throw new IrunError(Codes.USAGE, `evidence path ${file} is outside the run`);
+        return readFileSync(full, 'utf8');
+      },
+    };
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export function readRunMeta(dir: string): RunMeta | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every run under `root`, newest first. */
+export function listRuns(root: string): RunMeta[] {
+  if (!existsSync(root)) return [];
+  const out: RunMeta[] = [];
+  for (const name of readdirSync(root)) {
+    const dir = path.join(root, name);
+    try {
+      if (!statSync(dir).isDirectory()) continue;
+    } catch {
+      continue;
+    }
+    const meta = readRunMeta(dir);
+    if (meta) out.push(meta);
+    else if (existsSync(path.join(dir, 'journal.jsonl'))) {
+      try {
+        const j = readJournal(path.join(dir, 'journal.jsonl'));
+        const start = j.events.find((e) => e.type === 'run.start');
+        if (start && start.type === 'run.start') {
+          out.push({ runId: start.runId, runbook: start.runbook, status: 'unknown', actor: start.actor, startedAt: start.startedAt, updatedAt: start.startedAt, dryRun: start.dryRun, simulated: start.simulated, inputs: start.inputs, irunVersion: '' });
+        }
+      } catch {
+        // unreadable run folder: skip
+      }
+    }
+  }
+  return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+export interface VerifyProblem {
+  kind: 'journal' | 'evidence' | 'torn';
+  line?: number;
+  file?: string;
+  message: string;
+}
+
+/** Check the hash chain and every evidence file's hash. */
+export function verifyRun(dir: string): { ok: boolean; problems: VerifyProblem[]; lines: number; evidence: number } {
+  const problems: VerifyProblem[] = [];
+  const journalPath = path.join(dir, 'journal.jsonl');
+  let text: string;
+  try {
+    text = readFileSync(journalPath, 'utf8');
+  } catch {
+    return { ok: false, problems: [{ kind: 'journal', message: `no journal at ${journalPath}` }], lines: 0, evidence: 0 };
+  }
+  const raw = text.split('\n');
+  let prev = ZERO_HASH;
+  let count = 0;
+  let evidence = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const line = raw[i];
+    if (line === '' && i === raw.length - 1) break;
+    let e: RunEvent & { seq?: number; prev?: string };
+    try {
+      e = JSON.parse(line);
+    } catch {
+      if (i === raw.length - 1) {
+        problems.push({ kind: 'torn', line: i + 1, message: `line ${i + 1} is a torn write (the process stopped mid-line); it is ignored` });
+        break;
+      }
+      problems.push({ kind: 'journal', line: i + 1, message: `line ${i + 1} is not valid JSON` });
+      break;
+    }
+    if (e.prev !== prev) {
+      problems.push({ kind: 'journal', line: i + 1, message: `line ${i + 1}: hash chain broken (the line or the one before it was changed, removed or inserted)` });
+      break;
+    }
+    if (e.seq !== count + 1) {
+      problems.push({ kind: 'journal', line: i + 1, message: `line ${i + 1}: sequence number ${e.seq} where ${count + 1} was expected` });
+      break;
+    }
+    prev = sha256(line);
+    count++;
+    if (e.type === 'evidence') {
+      evidence++;
+      const full = path.join(dir, e.ref.file);
+      let content: Buffer;
+      try {
+        content = readFileSync(full);
+      } catch {
+        problems.push({ kind: 'evidence', file: e.ref.file, line: i + 1, message: `evidence ${e.ref.file} is missing` });
+        continue;
+      }
+      if (sha256(content) !== e.ref.sha256) problems.push({ kind: 'evidence', file: e.ref.file, line: i + 1, message: `evidence ${e.ref.file} does not match its sha256 in the journal (line ${i + 1})` });
+    }
+  }
+  return { ok: problems.every((p) => p.kind === 'torn'), problems, lines: count, evidence };
+}
