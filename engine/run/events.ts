@@ -95,6 +95,8 @@ export interface StepEndEvent extends Base {
   vars?: Record<string, unknown>;
   /** Why a step was skipped ("condition false", "declined", "BucketOwnerEnforced" ...). */
   reason?: string;
+  /** Action steps: the evaluated input (redacted). */
+  input?: unknown;
   /** Mutating action: the before-state capture and the change made or planned. */
   before?: unknown;
   plan?: PlannedChange;
@@ -110,6 +112,11 @@ export interface ItemEndEvent extends Base {
   index: number;
   output?: unknown;
   error?: SerializedError;
+  /** Mutating bodies: what undo needs, per item. */
+  input?: unknown;
+  before?: unknown;
+  reversible?: true | string;
+  evidence?: EvidenceRef[];
 }
 
 export interface AnswerEvent extends Base {

@@ -72,6 +72,7 @@ interface StepLoc {
 /** What executing one step decided. */
 interface Outcome1 {
   status: StepEndEvent['status'];
+  input?: unknown;
   output?: unknown;
   outputs?: Record<string, unknown>;
   error?: SerializedError;
@@ -354,6 +355,7 @@ export class Executor {
       ...(pop ? { pop } : {}),
       ...(out.vars ? { vars: out.vars } : {}),
       ...(out.reason ? { reason: out.reason } : {}),
+      ...(out.input !== undefined ? { input: out.input } : {}),
       ...(out.before !== undefined ? { before: out.before } : {}),
       ...(out.plan ? { plan: out.plan } : {}),
       ...(out.evidence?.length ? { evidence: out.evidence } : {}),
@@ -570,13 +572,17 @@ export class Executor {
 
   /** One attempt of an action step (or of one forEach item when `item` scope is given). */
   private async action(step: Step, reg: RegisteredAction, scope: Record<string, unknown>, attempt: number, inForEach = false): Promise<Outcome1> {
-    const ec = this.evalCtx();
     let input: unknown;
     try {
-      input = evaluate(step.with ?? {}, scope, ec);
+      input = evaluate(step.with ?? {}, scope, this.evalCtx());
     } catch (err) {
       return { status: 'failed', error: serializeError(err) };
     }
+    const out = await this.actionWith(step, reg, scope, input, attempt, inForEach);
+    return { ...out, input };
+  }
+
+  private async actionWith(step: Step, reg: RegisteredAction, scope: Record<string, unknown>, input: unknown, attempt: number, inForEach: boolean): Promise<Outcome1> {
     const check = reg.validateInput(input);
     if (!check.ok) {
       return { status: 'failed', error: serializeError(new IrunError(Codes.ACTION_INPUT, `input of '${reg.id}' at step '${step.id}' is invalid: ${check.message}`)) };
@@ -720,7 +726,9 @@ export class Executor {
         } else {
           const value = out.outputs ?? out.output ?? null;
           results[i] = value;
-          await this.emit({ type: 'item.end', step: step.id, index: i, output: value });
+          const undoInfo = mutate && out.reversible !== undefined ? { input: out.input, before: out.before, reversible: out.reversible, ...(out.evidence?.length ? { evidence: out.evidence } : {}) } : {};
+          const evidenceEvents: RunEvent[] = (out.evidence ?? []).map((ref) => ({ type: 'evidence', step: step.id, ref }));
+          await this.emit(...evidenceEvents, { type: 'item.end', step: step.id, index: i, output: value, ...undoInfo });
         }
       }
     };

@@ -84,7 +84,6 @@ of every change a real run would make.`;
       throw err;
     }
     const actor = flags.actor ?? defaultActor();
-    let human = buildHuman(flags, actor);
     let simulator: ScenarioSimulator | undefined;
     let scenarioFile: string | undefined;
     let scenarioInputs: Record<string, unknown> = {};
@@ -92,8 +91,8 @@ of every change a real run would make.`;
       scenarioFile = resolveScenario(flags.scenario, file);
       simulator = new ScenarioSimulator(loadScenario(scenarioFile));
       scenarioInputs = simulator.scenario.inputs ?? {};
-      human = new ChainHuman([human, new ScenarioHuman(simulator.scenario)]);
     }
+    const human = buildHuman(flags, actor, simulator ? new ScenarioHuman(simulator.scenario) : undefined);
     const inputs: Record<string, unknown> = { ...scenarioInputs, ...(flags.inputs ? readYamlMap(flags.inputs, 'inputs') : {}), ...parsePairs(flags.input, 'input') };
     const runId = flags['run-id'] ?? defaultRunId(new Date());
     const store = RunStore.create(runsDir(flags['run-dir']), runId, { irunVersion: VERSION });
@@ -149,11 +148,16 @@ function printNext(result: RunResult, dir: string): void {
   if (result.status !== 'waiting') out.write(`  report: irun report ${id} --format md\n`);
 }
 
-export function buildHuman(flags: { answers?: string; answer?: string[]; yes?: boolean; approve?: string[]; 'no-input'?: boolean }, actor: string): Human {
+/**
+ * Who answers, in order: --answer/--approve/--yes, the --answers file, a scenario (simulation),
+ * then the responder at the terminal.
+ */
+export function buildHuman(flags: { answers?: string; answer?: string[]; yes?: boolean; approve?: string[]; 'no-input'?: boolean }, actor: string, scenario?: Human): Human {
   const chain: Human[] = [];
   const cli = parsePairs(flags.answer, 'answer');
   chain.push(new PresetHuman({ actor, answers: cli, approvals: flags.approve ?? [], approveAll: flags.yes, answerSource: 'flag' }));
   if (flags.answers) chain.push(new PresetHuman({ actor, answers: readYamlMap(flags.answers, 'answers'), answerSource: 'answers-file' }));
+  if (scenario) chain.push(scenario);
   if (process.stdin.isTTY && process.stdout.isTTY && !flags['no-input'] && !process.env.CI) chain.push(new TtyHuman(actor));
   return new ChainHuman(chain);
 }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { Codes, ExitCode, IrunError } from '../../errors.js';
-import { ChainHuman, type Human } from '../../run/human.js';
+import type { Human } from '../../run/human.js';
 import { loadScenario, ScenarioHuman, ScenarioSimulator } from '../../run/simulate.js';
 import { readRunMeta, RunStore, runsDir } from '../../run/store.js';
 import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, parsePairs } from '../base.js';
@@ -44,7 +44,7 @@ file that changed since the run began is refused unless --force.`;
         });
       }
       const actor = flags.actor ?? defaultActor();
-      let human: Human = buildHuman(flags, actor);
+      let scenarioHuman: Human | undefined;
       const inputs = parsePairs(flags.input, 'input');
       const aws = { ...(start.aws ?? {}), ...awsSettingsFromFlags(flags) };
       let simulator: ScenarioSimulator | undefined;
@@ -52,8 +52,9 @@ file that changed since the run began is refused unless --force.`;
         const scenario = readRunMeta(store.dir)?.scenario;
         if (!scenario) throw new IrunError(Codes.USAGE, 'this simulated run did not record its scenario; it cannot be resumed', { exit: ExitCode.FAILED });
         simulator = new ScenarioSimulator(loadScenario(scenario));
-        human = new ChainHuman([human, new ScenarioHuman(simulator.scenario)]);
+        scenarioHuman = new ScenarioHuman(simulator.scenario);
       }
+      const human = buildHuman(flags, actor, scenarioHuman);
       const result = await runWithStore({
         store,
         json: flags.json,
