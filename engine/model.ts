@@ -29,6 +29,7 @@ export interface InputSpec {
   minItems?: number;
   maxItems?: number;
   required?: boolean;
+  /** Redacted in the run record and reports. */
   secret?: boolean;
   examples?: unknown[];
 }
@@ -60,7 +61,7 @@ export interface ManualSpec {
 }
 
 export interface BranchCase {
-  if?: string;
+  if: string | boolean;
   goto?: string;
   call?: string;
 }
@@ -90,7 +91,9 @@ export interface Step {
   manual?: ManualSpec;
   call?: string;
   goto?: string;
-  branch?: BranchCase[] | { cases: BranchCase[]; default?: string };
+  /** Cases tried in order, first match wins. */
+  branch?: BranchCase[];
+  /** With `branch`: where to go when no case matches (otherwise the step's successor). */
   default?: string;
   set?: Record<string, unknown>;
   end?: EndSpec;

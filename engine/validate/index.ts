@@ -1,0 +1,134 @@
+/**
+ * `irun validate`: YAML syntax -> runbook schema -> plugins and action inputs -> semantic rules.
+ * Every phase collects diagnostics; nothing is thrown for a bad runbook.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Diagnostic } from '../diagnostics.js';
+import { Codes } from '../errors.js';
+import { loadRunbookFile, type Loaded } from '../load/index.js';
+import { Registry } from '../plugins/registry.js';
+import { actionPhase, pluginPhase } from './actions.js';
+import { makeContext, toDiagnostic, type Rule } from './context.js';
+import { stepKindRule, targetsRule, unboundedLoopRule, uniqueIdsRule, unreachableRule } from './rules.js';
+import { schemaPhase } from './schema.js';
+import { choiceMismatchRule, collectTemplates, referencesRule, templateSyntaxRule } from './templates.js';
+
+export interface ValidateOptions {
+  registry: Registry;
+  /** Folder that relative `plugins:` entries are resolved from (default: the runbook's folder). */
+  baseDir?: string;
+}
+
+/** The result of validating one file. */
+export interface FileResult {
+  file: string;
+  diagnostics: Diagnostic[];
+  loaded?: Loaded;
+}
+
+/** Validate a loaded runbook. Returns its diagnostics (load diagnostics included), sorted by position. */
+export async function validateRunbook(loaded: Loaded, options: ValidateOptions): Promise<Diagnostic[]> {
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  // Phases after a YAML error would report on a guess of the document: stop here.
+  if (diagnostics.some((d) => d.severity === 'error') || !loaded.yamlDoc) return sortDiagnostics(diagnostics);
+
+  schemaPhase(loaded.doc, (r) => diagnostics.push(toDiagnostic(loaded, r)));
+  const ctx = makeContext(loaded, diagnostics);
+  if (!ctx) return sortDiagnostics(diagnostics);
+
+  await pluginPhase(ctx, options.registry, options.baseDir ?? path.dirname(path.resolve(loaded.file)));
+  await actionPhase(ctx, options.registry);
+
+  const templates = collectTemplates(ctx);
+  const rules: Rule[] = [
+    stepKindRule,
+    uniqueIdsRule,
+    targetsRule,
+    templateSyntaxRule(templates),
+    referencesRule(templates),
+    unreachableRule,
+    unboundedLoopRule,
+    choiceMismatchRule(templates),
+  ];
+  for (const rule of rules) rule(ctx);
+  return sortDiagnostics(dedupe(diagnostics));
+}
+
+export interface ValidatePathsOptions {
+  /** Shared registry; by default each runbook gets a fresh one (its `plugins:` stay its own). */
+  registry?: Registry;
+  cwd?: string;
+}
+
+/**
+ * Validate files and directories (default ./runbooks). Directories are searched recursively for
+ * *.yaml / *.yml files with a top-level `irun:` key, skipping `scenarios/` folders.
+ */
+export async function validatePaths(paths: string[], options: ValidatePathsOptions = {}): Promise<FileResult[]> {
+  const cwd = options.cwd ?? process.cwd();
+  const display = (abs: string) => {
+    const rel = path.relative(cwd, abs);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+  };
+  const results: FileResult[] = [];
+  const files: string[] = [];
+  for (const p of paths.length ? paths : ['runbooks']) {
+    const abs = path.resolve(cwd, p);
+    let isDir: boolean;
+    try {
+      isDir = (await stat(abs)).isDirectory();
+    } catch {
+      results.push({
+        file: p,
+        diagnostics: [{ code: Codes.FILE_NOT_FOUND, severity: 'error', message: `no such file or directory: ${p}`, file: p, line: 1, column: 1, endLine: 1, endColumn: 1, path: '' }],
+      });
+      continue;
+    }
+    if (isDir) files.push(...(await findRunbooks(abs)));
+    else files.push(abs);
+  }
+  for (const abs of [...new Set(files)]) {
+    const loaded = await loadRunbookFile(abs, display(abs));
+    const registry = options.registry ?? new Registry();
+    const diagnostics = await validateRunbook(loaded, { registry, baseDir: path.dirname(abs) });
+    results.push({ file: loaded.file, diagnostics, loaded });
+  }
+  return results;
+}
+
+const SKIP_DIRS = new Set(['scenarios', 'node_modules']);
+
+async function findRunbooks(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) out.push(...(await findRunbooks(full)));
+    } else if (/\.ya?ml$/i.test(e.name)) {
+      const text = await readFile(full, 'utf8').catch(() => '');
+      if (/^irun\s*:/m.test(text)) out.push(full);
+    }
+  }
+  return out;
+}
+
+function dedupe(diags: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diags.filter((d) => {
+    const k = `${d.code}|${d.line}|${d.column}|${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function sortDiagnostics(diags: Diagnostic[]): Diagnostic[] {
+  return diags.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+export { formatDiagnostics, type Format } from './format.js';
+export { buildFlowGraph, cycles, type EdgeLabel, type FlowEdge, type FlowGraph, type FlowNode } from './flow.js';
+export { runbookSchema } from './schema.js';
