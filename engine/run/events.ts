@@ -181,6 +181,8 @@ export interface RunEndEvent extends Base {
 export interface UndoEvent extends Base {
   type: 'undo';
   step: string;
+  /** The forEach item, for changes made per item. */
+  index?: number;
   action: string;
   status: 'completed' | 'failed' | 'refused' | 'declined';
   actor: string;

@@ -173,6 +173,7 @@ export class Executor {
         await this.replay(o.history);
       } else {
         const inputs = await resolveInputs(o.doc, o.inputs ?? {}, { now: this.now, run: this.state.run as unknown as Record<string, unknown> });
+        for (const [name, spec] of Object.entries(o.doc.inputs ?? {})) if (spec.secret) this.redactor.add(inputs[name]);
         const runId = o.runId ?? defaultRunId(this.now());
         await this.emit({
           type: 'run.start',
@@ -709,6 +710,7 @@ export class Executor {
       if (decision) return decision;
     }
     const errors: SerializedError[] = [];
+    const plans: (PlannedChange | undefined)[] = [];
     let nextIndex = 0;
     let failed = false;
     const worker = async () => {
@@ -724,6 +726,7 @@ export class Executor {
           results[i] = null;
           await this.emit({ type: 'item.end', step: step.id, index: i, error: out.error });
         } else {
+          if (out.plan) plans[i] = out.plan;
           const value = out.outputs ?? out.output ?? null;
           results[i] = value;
           const undoInfo = mutate && out.reversible !== undefined ? { input: out.input, before: out.before, reversible: out.reversible, ...(out.evidence?.length ? { evidence: out.evidence } : {}) } : {};
@@ -736,7 +739,15 @@ export class Executor {
     if (errors.length) {
       return { status: 'failed', output: results, error: { code: errors[0].code, message: `${errors.length} of ${list.length} item(s) failed; first: ${errors[0].message}` } };
     }
-    return { status: 'completed', output: results };
+    if (mutate && this.o.dryRun) {
+      const changing = plans.filter((p) => p && !p.noop);
+      return {
+        status: 'planned',
+        output: results,
+        plan: { summary: `${registered.id} for ${list.length} item(s): ${changing.length ? changing.slice(0, 3).map((p) => p!.summary).join('; ') + (changing.length > 3 ? '; …' : '') : 'no change'}`, noop: changing.length === 0, details: plans },
+      };
+    }
+    return { status: 'completed', output: results, ...(mutate ? { plan: { summary: `${registered.id} for each of ${list.length} item(s)` } } : {}) };
   }
 
   /** Run every step of a part with extra scope (forEach + call); returns the part's outputs by step id. */

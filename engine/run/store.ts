@@ -53,6 +53,8 @@ export interface RunMeta {
   waiting?: { step: string; reason: string; message: string };
   irunVersion: string;
   message?: string;
+  /** The journal's head when run.json was last written: verify checks the last line against it. */
+  journal?: { lines: number; sha256: string };
 }
 
 export interface JournalRead {
@@ -295,7 +297,10 @@ export class RunStore {
       default:
         return;
     }
-    if (this.meta) writeAtomic(path.join(this.dir, 'run.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
+    if (this.meta) {
+      this.meta.journal = { lines: this.seq, sha256: this.prev };
+      writeAtomic(path.join(this.dir, 'run.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
+    }
   }
 
   /** Evidence files for one step: evidence/NNNN-<step>-<name>.json, hashed. */
@@ -390,6 +395,7 @@ export function verifyRun(dir: string): { ok: boolean; problems: VerifyProblem[]
   let prev = ZERO_HASH;
   let count = 0;
   let evidence = 0;
+  const head = readRunMeta(dir)?.journal;
   for (let i = 0; i < raw.length; i++) {
     const line = raw[i];
     if (line === '' && i === raw.length - 1) break;
@@ -414,6 +420,10 @@ export function verifyRun(dir: string): { ok: boolean; problems: VerifyProblem[]
     }
     prev = sha256(line);
     count++;
+    if (head && head.lines === count && head.sha256 !== prev) {
+      problems.push({ kind: 'journal', line: count, message: `line ${count} does not match the journal head recorded in run.json (the line was changed)` });
+      break;
+    }
     if (e.type === 'evidence') {
       evidence++;
       const full = path.join(dir, e.ref.file);
@@ -426,6 +436,9 @@ export function verifyRun(dir: string): { ok: boolean; problems: VerifyProblem[]
       }
       if (sha256(content) !== e.ref.sha256) problems.push({ kind: 'evidence', file: e.ref.file, line: i + 1, message: `evidence ${e.ref.file} does not match its sha256 in the journal (line ${i + 1})` });
     }
+  }
+  if (head && count < head.lines && !problems.some((p) => p.kind === 'journal')) {
+    problems.push({ kind: 'journal', line: count, message: `the journal has ${count} lines but run.json records ${head.lines}: lines were removed` });
   }
   return { ok: problems.every((p) => p.kind === 'torn'), problems, lines: count, evidence };
 }

@@ -6,10 +6,11 @@ import { Codes, ExitCode, IrunError } from '../../errors.js';
 import { consoleReporter, jsonLinesReporter } from '../../report/console.js';
 import { colorEnabled } from '../../report/text.js';
 import { defaultRunId, execute, type RunResult } from '../../run/executor.js';
+import { resolveInputs } from '../../run/inputs.js';
 import { RunStore, runsDir } from '../../run/store.js';
 import { ChainHuman, PresetHuman, type Human } from '../../run/human.js';
 import { loadScenario, resolveScenario, ScenarioHuman, ScenarioSimulator } from '../../run/simulate.js';
-import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, parsePairs } from '../base.js';
+import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, parsePairs, safe } from '../base.js';
 import { printDiagnostics } from '../diagnostics.js';
 import { TtyHuman } from '../prompter.js';
 import { loadForRun, resolveRunbookPath } from '../runbook.js';
@@ -94,6 +95,8 @@ of every change a real run would make.`;
     }
     const human = buildHuman(flags, actor, simulator ? new ScenarioHuman(simulator.scenario) : undefined);
     const inputs: Record<string, unknown> = { ...scenarioInputs, ...(flags.inputs ? readYamlMap(flags.inputs, 'inputs') : {}), ...parsePairs(flags.input, 'input') };
+    // Bad inputs end here, before a run record exists.
+    await resolveInputs(ready.doc, inputs, { now: () => new Date(), run: { id: '', actor, dryRun: !!flags['dry-run'], simulated: !!simulator, startedAt: new Date().toISOString() } });
     const runId = flags['run-id'] ?? defaultRunId(new Date());
     const store = RunStore.create(runsDir(flags['run-dir']), runId, { irunVersion: VERSION });
     if (scenarioFile) store.setScenario(scenarioFile);
@@ -137,13 +140,19 @@ export async function runWithStore(o: { store: RunStore; json?: boolean; doc: im
 function printNext(result: RunResult, dir: string): void {
   const id = result.runId;
   const out = process.stdout;
-  out.write(`  run record: ${path.relative(process.cwd(), dir) || dir}\n`);
+  const rel = path.relative(process.cwd(), dir);
+  out.write(`  run record: ${rel && !rel.startsWith('..') ? rel : dir}\n`);
   if (result.status === 'waiting' && result.waiting) {
     const w = result.waiting;
     const flag = w.reason === 'answer' ? `--answer ${w.step}=<value>` : `--approve ${w.step}`;
     out.write(`  waiting for ${w.reason === 'answer' ? 'an answer' : 'approval'} at step ${w.step}. To continue:\n    irun resume ${id} ${flag}\n`);
   } else if (result.status === 'failed' && result.state.failedStep) {
     out.write(`  after fixing the cause, retry the failed step with:  irun resume ${id}\n`);
+  }
+  if (result.state.run.dryRun) {
+    out.write(`\n  Plan — what a real run would change (${result.changes.length}):\n`);
+    for (const ch of result.changes) out.write(`    ${ch.step}  ${ch.action}: ${safe(ch.plan?.summary ?? '')}${ch.plan?.noop ? ' (already so: no change)' : ''}\n`);
+    if (!result.changes.length) out.write('    nothing\n');
   }
   if (result.status !== 'waiting') out.write(`  report: irun report ${id} --format md\n`);
 }
