@@ -61,7 +61,8 @@ export function collectTemplates(ctx: RuleContext): TemplateSite[] {
 
 /**
  * Map a position inside a template (1-based line/column of the string's value) to the file.
- * Exact for plain, quoted and literal block scalars without escapes; otherwise the scalar's start.
+ * The value is aligned with the scalar's source, so plain, quoted, literal and folded scalars
+ * map exactly as long as nothing was escaped; otherwise the diagnostic points at the scalar.
  */
 export function templateRange(loaded: Loaded, path: NodePath, value: string, line: number, column: number, length = 1): SourceRange {
   const node = loaded.nodeAt(path);
@@ -70,24 +71,61 @@ export function templateRange(loaded: Loaded, path: NodePath, value: string, lin
   if (!isScalar(node) || !node.range) return fallback;
   const [start, end] = node.range;
   const src = loaded.text.slice(start, end);
+  const block = node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED;
+  let from = 0;
+  let indent = Infinity;
+  if (block) {
+    from = src.indexOf('\n') + 1;
+    if (from === 0) return fallback;
+    const first = /^[ ]*(?=\S)/m.exec(src.slice(from));
+    indent = first ? first[0].length : 0;
+  } else if (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) from = 1;
   const lines = value.split('\n');
-  let cursor = 0;
-  if (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) {
-    if (node.type === Scalar.BLOCK_FOLDED && line > 1) return fallback;
-    cursor = src.indexOf('\n') + 1;
-  } else if (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) cursor = 1;
-  let at = -1;
-  for (let i = 0; i < line && i < lines.length; i++) {
-    at = src.indexOf(lines[i], cursor);
-    if (at < 0) return fallback;
-    cursor = at + lines[i].length;
-  }
-  if (at < 0) return fallback;
-  const offset = start + at + column - 1;
+  let target = column - 1;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) target += lines[i].length + 1;
+  const at = align(src, from, value, target, indent);
+  if (at === undefined) return fallback;
   const lineEnd = src.indexOf('\n', at);
-  const stop = Math.min(offset + Math.max(1, length), lineEnd < 0 ? end : start + lineEnd);
-  return loaded.rangeOf(offset, Math.max(stop, offset + 1));
+  const stop = Math.min(at + Math.max(1, length), lineEnd < 0 ? src.length : lineEnd);
+  return loaded.rangeOf(start + at, start + Math.max(stop, at + 1));
 }
+
+/**
+ * Walk the value and its source side by side up to value index `target`; returns the source
+ * index. Line breaks and indentation that YAML folded away are skipped; anything else that
+ * differs (an escape sequence) gives up.
+ */
+function align(src: string, from: number, value: string, target: number, indent: number): number | undefined {
+  const skipIndent = (i: number) => {
+    let n = 0;
+    while (i < src.length && src[i] === ' ' && n < indent) {
+      i++;
+      n++;
+    }
+    return i;
+  };
+  let i = block(indent) ? skipIndent(from) : from;
+  for (let v = 0; v < target; v++) {
+    const c = value[v];
+    if (i >= src.length) return undefined;
+    if (src[i] === c) {
+      i++;
+      if (c === '\n') i = skipIndent(i);
+      continue;
+    }
+    if ((c === ' ' || c === '\n') && /[ \t\r\n]/.test(src[i])) {
+      // a folded line break: the newline and the next line's indentation became one space
+      while (i < src.length && /[\t\r\n]/.test(src[i])) i++;
+      i = skipIndent(i);
+      while (indent === Infinity && i < src.length && /[ \t]/.test(src[i])) i++;
+      continue;
+    }
+    return undefined;
+  }
+  return i;
+}
+
+const block = (indent: number) => indent !== Infinity;
 
 /** Template syntax and helper names. */
 export function templateSyntaxRule(sites: TemplateSite[]): Rule {

@@ -218,3 +218,48 @@ describe('validate: validatePaths', () => {
     for (const f of files) expect(readFileSync(f, 'utf8'), f).to.not.match(/@aws-sdk|plugins\/aws-/);
   });
 });
+
+describe('validate: template positions inside YAML scalars', () => {
+  it('maps a template position to the file for plain, quoted, literal and folded scalars', async () => {
+    const ds = await check(dedent`
+      parts:
+        - id: main
+          steps:
+            - id: plain
+              action: demo.echo
+              with:
+                message: a {{ nope1 run.id }} b
+            - id: quoted
+              action: demo.echo
+              with: { message: 'x {{ nope2 run.id }}' }
+            - id: folded
+              action: demo.echo
+              with:
+                message: >-
+                  first line
+                  then {{ nope3 run.id }}
+            - id: literal
+              manual:
+                instructions: |
+                  one
+                    two {{ nope4 run.id }}
+            - id: multi
+              action: demo.echo
+              with:
+                message: words that
+                  wrap {{ nope5 run.id }}
+            - id: escaped
+              action: demo.echo
+              with: { message: "tab\\t{{ nope6 run.id }}" }
+    `);
+    expect(ds.map((d) => `${d.line}:${d.column}-${d.endColumn} ${d.message.slice(0, 22)}`)).to.deep.equal([
+      "10:25-30 unknown helper 'nope1'",
+      "13:32-37 unknown helper 'nope2'",
+      "19:21-26 unknown helper 'nope3'",
+      "24:22-27 unknown helper 'nope4'",
+      "29:21-26 unknown helper 'nope5'",
+      // an escape sequence: the start of the scalar
+      "32:26-51 unknown helper 'nope6'",
+    ]);
+  });
+});
