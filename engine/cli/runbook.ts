@@ -71,8 +71,7 @@ export async function loadForRun(file: string, registry = new Registry()): Promi
   if (cfg?.plugins.length) await registry.loadPlugins(cfg.plugins, cfg.dir);
   const { validateRunbook } = await import('../validate/index.js');
   const loaded = await loadRunbookFile(file);
-  const diagnostics = [...loaded.diagnostics];
-  if (!hasErrors(diagnostics) && loaded.doc) diagnostics.push(...(await validateRunbook(loaded, { registry })));
+  const diagnostics = hasErrors(loaded.diagnostics) || !loaded.doc ? loaded.diagnostics : await validateRunbook(loaded, { registry });
   if (hasErrors(diagnostics) || !loaded.doc) {
     throw Object.assign(
       new IrunError(Codes.RUNBOOK_INVALID, `runbook ${path.relative(process.cwd(), file) || file} does not validate; nothing was run`, {

@@ -340,7 +340,8 @@ export class Executor {
     } else if (out.jump) {
       ({ next, ended } = this.jump(loc, out.jump));
     } else {
-      ({ next, pop, ended } = this.successor(loc));
+      // `next` applies after the step ran; a step skipped by its `if` continues in order.
+      ({ next, pop, ended } = this.successor(loc, this.state.callStack, 0, out.status !== 'skipped'));
     }
 
     const end: StepEndEvent = {
@@ -414,8 +415,8 @@ export class Executor {
    * The step after `loc`: its `next`, the next step of its part, or at the end of the part a
    * return to the caller (when the part was called) or the first step of the next part.
    */
-  private successor(loc: StepLoc, frames: Frame[] = this.state.callStack, popped = 0): { next: string | null; pop: number; ended: string[] } {
-    if (loc.step.next) {
+  private successor(loc: StepLoc, frames: Frame[] = this.state.callStack, popped = 0, useNext = true): { next: string | null; pop: number; ended: string[] } {
+    if (loc.step.next && useNext) {
       const { next, ended } = this.jump(loc, loc.step.next);
       return { next, pop: popped, ended };
     }

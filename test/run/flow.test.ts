@@ -440,3 +440,26 @@ describe('executor inputs, humans and approvals', () => {
     expect(r.changes).to.deep.equal([{ step: 'fix', action: 't.change', status: 'planned', plan: { summary: 'set value to 42' } }]);
   });
 });
+
+describe('executor: next after a skipped step', () => {
+  it('a step skipped by its `if` continues in order; `next` applies only when it ran', async () => {
+    const doc = (known: boolean) => `
+irun: 1
+id: nx
+title: Next
+inputs: { bucket: { type: string${known ? ', default: b' : ''} } }
+parts:
+  - id: p
+    steps:
+      - { id: known, if: "{{ inputs.bucket }}", call: sub, next: five }
+      - { id: four, action: t.echo }
+      - { id: five, action: t.echo }
+  - id: sub
+    steps:
+      - { id: contain, action: t.echo, next: back }
+      - { id: back, end: { status: resolved } }
+`;
+    expect((await runYaml(doc(false))).path).to.deep.equal(['known', 'four', 'five', 'contain', 'back']);
+    expect((await runYaml(doc(true))).path).to.deep.equal(['known', 'contain', 'back']);
+  });
+});
