@@ -11,14 +11,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Codes, IrunError } from '../../engine/errors.js';
-import {
-  defineAction,
-  type ActionContext,
-  type ActionDefinition,
-  type JsonSchema,
-  type PlannedChange,
-} from '../../engine/plugins/api.js';
-import { client, plain, send, toIrunError } from '../aws-common/index.js';
+import { defineAction, type ActionContext, type ActionDefinition, type JsonSchema } from '../../engine/plugins/api.js';
+import { client, plain, send } from '../aws-common/index.js';
 import { readAccountBpa, resolveAccountId, type AccountBpaState } from '../aws-s3control/account.js';
 import { describeAcl, grantLabel, isCrossAccountGrant, isPublicGrant, toAccessControlPolicy, toPlainAcl, type PlainAcl, type PlainGrant } from './acl.js';
 import { bucketRegion, locationToRegion, s3For } from './common.js';

@@ -101,7 +101,9 @@ const POLICY = { Version: '2012-10-17', Statement: [PUBLIC_STMT, SIDLESS_PUBLIC,
 const POLICY_TEXT = JSON.stringify(POLICY);
 
 describe('aws.s3 bucket actions', () => {
-  afterEach(() => {
+  // reset() installs a fresh stub on the client prototype: doing it before each test keeps this
+  // file's mocks in charge whatever other test files ran (or reset theirs) before.
+  beforeEach(() => {
     s3Mock.reset();
     controlMock.reset();
     stsMock.reset();

@@ -57,7 +57,9 @@ async function apply(name: string, ctx: TestContext, input: Record<string, unkno
 }
 
 describe('aws.s3control account actions', () => {
-  afterEach(() => {
+  // reset() installs a fresh stub on the client prototype: doing it before each test keeps this
+  // file's mocks in charge whatever other test files ran (or reset theirs) before.
+  beforeEach(() => {
     controlMock.reset();
     stsMock.reset();
   });
