@@ -291,6 +291,25 @@ export class S3Store {
     this.aclPutCounts.set(k, (this.aclPutCounts.get(k) ?? 0) + 1);
   }
 
+  private readonly writeCounts = new Map<string, Record<string, number>>();
+
+  /**
+   * Applied writes to a key by operation (PutObjectAcl, PutObject, CopyObject, DeleteObject,
+   * RestoreObject): faults are decided before a request is applied, so a retried request that
+   * got through once shows here once.
+   */
+  writes(bucket: string, key: string): Record<string, number> {
+    return { ...(this.writeCounts.get(`${bucket}\u0000${key}`) ?? {}) };
+  }
+
+  /** Record an applied write (the server calls this). */
+  countWrite(bucket: string, key: string, op: string): void {
+    const k = `${bucket}\u0000${key}`;
+    let c = this.writeCounts.get(k);
+    if (!c) this.writeCounts.set(k, (c = {}));
+    c[op] = (c[op] ?? 0) + 1;
+  }
+
   /** Number of distinct versions that received at least one PutObjectAcl. */
   aclPutVersions(): number {
     return this.aclPutCounts.size;
@@ -451,6 +470,9 @@ function operationOf(method: string, key: string, q: URLSearchParams, headers: h
   return `Unsupported:${method}:object`;
 }
 
+/** Object operations that change the store (counted per key by S3Store.writes). */
+const WRITES = new Set(['PutObjectAcl', 'PutObject', 'CopyObject', 'DeleteObject', 'RestoreObject']);
+
 /** Start the server on 127.0.0.1 (a free port). */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const store = options.store ?? new S3Store();
@@ -606,6 +628,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       let reply: Reply;
       try {
         reply = handle(op, method, bucketName, key, url.searchParams, req.headers, Buffer.concat(chunks));
+        if (WRITES.has(op) && reply.status < 300) store.countWrite(bucketName, key, op);
       } catch (err) {
         if (err instanceof S3Error) {
           reply = errorReply(err.status, err.code, err.message, requestId);

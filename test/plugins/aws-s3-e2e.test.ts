@@ -2,6 +2,7 @@
  * End to end against a local S3-protocol server: real SDK clients, real signing, XML
  * serialization and pagination, pointed at the server through ctx.aws.endpointUrl.
  */
+import { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { objectActions, type ResetObjectAclsOutput, type RestoreDeletedOutput } from '../../plugins/aws-s3/objects.js';
 import { s3For } from '../../plugins/aws-s3/common.js';
@@ -34,7 +35,13 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
   const envKeys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION'];
   let server: S3Server | undefined;
 
+  // Other test files stub S3Client.prototype.send (aws-sdk-client-mock) at load time: take any
+  // such stub off while these tests talk to the server, and put it back afterwards.
+  let stubbedSend: PropertyDescriptor | undefined;
+
   before(() => {
+    stubbedSend = Object.getOwnPropertyDescriptor(S3Client.prototype, 'send');
+    if (stubbedSend) delete (S3Client.prototype as unknown as Record<string, unknown>).send;
     for (const k of envKeys) saved[k] = process.env[k];
     process.env.AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
     process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -42,6 +49,7 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
     delete process.env.AWS_PROFILE;
   });
   after(() => {
+    if (stubbedSend) Object.defineProperty(S3Client.prototype, 'send', stubbedSend);
     for (const k of envKeys) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
