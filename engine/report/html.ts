@@ -51,7 +51,7 @@ header.band h1{margin:0 0 4px;font-size:22px}
 header.band .sub{margin:0 0 12px;color:#c9d1d9}
 header.band dl{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px 24px;margin:0}
 header.band dt{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:#8b98a5}
-header.band dd{margin:0;word-break:break-all}
+header.band dd{margin:0;overflow-wrap:anywhere}
 nav.toc{padding:8px 32px;background:#fff;border-bottom:1px solid var(--line);font-size:13px}
 nav.toc a{margin-right:14px;color:var(--plan);text-decoration:none}
 main{padding:16px 32px 32px;max-width:1400px}

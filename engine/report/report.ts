@@ -639,7 +639,7 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
   const ended = status === 'completed' || status === 'aborted';
   const manualInfo = (id: string) => {
     const s = info(id).step;
-    return { ...(s?.manual?.instructions ? { instructions: s.manual.instructions } : {}) };
+    return { ...(s?.manual?.instructions ? { instructions: withRunId(s.manual.instructions, runId) } : {}) };
   };
   if (run.waiting) {
     const w = run.waiting;
@@ -678,7 +678,7 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
   }
 
   // --- review questions
-  const review = reviewQuestions(doc, answers, lastStatus);
+  const review = reviewQuestions(runId, doc, answers, lastStatus);
 
   const distinct = { completed: 0, skipped: 0, failed: 0, planned: 0, waiting: 0, total: 0 };
   for (const s of lastStatus.values()) {
@@ -732,6 +732,13 @@ function changeEntry(
   const before = e.before !== undefined ? e.before : plan?.before;
   const after = plan?.after !== undefined ? plan.after : e.status === 'completed' ? e.output : undefined;
   const status = e.status === 'skipped' && e.reason === 'declined' ? 'declined' : e.status;
+  // Actions that report their own before/after in the result (per bucket, per item): show those.
+  let shownBefore = before;
+  let shownAfter = after;
+  if (shownBefore === undefined && e.status === 'completed') {
+    const split = splitBeforeAfter(after);
+    if (split) ({ before: shownBefore, after: shownAfter } = split);
+  }
   const c: ChangeEntry = {
     step: e.step,
     ...(i.start?.ref ?? i.step?.ref ? { ref: i.start?.ref ?? i.step?.ref } : {}),
@@ -743,8 +750,8 @@ function changeEntry(
     summary: plan?.summary ?? `${i.start?.action ?? e.step} for each item`,
     ...(plan?.noop ? { noop: true } : {}),
     ...(e.input !== undefined ? { input: e.input } : {}),
-    ...(before !== undefined ? { before } : {}),
-    ...(after !== undefined ? { after } : {}),
+    ...(shownBefore !== undefined ? { before: shownBefore } : {}),
+    ...(shownAfter !== undefined ? { after: shownAfter } : {}),
     ...(plan?.details !== undefined ? { details: plan.details } : {}),
     ...(e.reason ? { reason: e.reason } : {}),
     ...(e.error ? { error: e.error } : {}),
@@ -762,6 +769,16 @@ function changeEntry(
   else if (status === 'declined') c.noUndo = 'declined: nothing was changed';
   else if (status === 'failed') c.noUndo = 'the change failed; check the current state before acting';
   return c;
+}
+
+/** `{before, after, ...}` (or a list of them) -> the befores and the afters, or undefined. */
+function splitBeforeAfter(value: unknown): { before: unknown; after: unknown } | undefined {
+  const has = (v: unknown): v is { before: unknown; after?: unknown } => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, 'before');
+  if (has(value)) return { before: value.before, after: Object.hasOwn(value, 'after') ? value.after : value };
+  if (Array.isArray(value) && value.length > 0 && value.every(has)) {
+    return { before: value.map((v) => v.before), after: value.map((v) => (Object.hasOwn(v, 'after') ? v.after : v)) };
+  }
+  return undefined;
 }
 
 function inlineEvidence(dir: string, file: string): Pick<EvidenceEntry, 'content' | 'contentType' | 'contentNote'> {
@@ -782,9 +799,17 @@ function inlineEvidence(dir: string, file: string): Pick<EvidenceEntry, 'content
   }
 }
 
+/**
+ * Runbook instructions may mention the run (`irun report {{ run.id }}`): that one placeholder is
+ * replaced literally with the run id. Nothing else is evaluated; other placeholders stay as written.
+ */
+export function withRunId(text: string, runId: string): string {
+  return text.replace(/\{\{\s*run\.id\s*\}\}/g, () => runId);
+}
+
 const POST_PART = /post|part\s*5\b/i;
 
-function reviewQuestions(doc: RunbookDoc | undefined, answers: Map<string, { value: unknown; actor: string }>, lastStatus: Map<string, string>): ReportReview {
+function reviewQuestions(runId: string, doc: RunbookDoc | undefined, answers: Map<string, { value: unknown; actor: string }>, lastStatus: Map<string, string>): ReportReview {
   const part = doc?.parts.find((p) => POST_PART.test(p.id) || POST_PART.test(p.title ?? ''));
   const manual = (part?.steps ?? []).filter((s) => s.manual);
   if (part && manual.length) {
@@ -799,7 +824,7 @@ function reviewQuestions(doc: RunbookDoc | undefined, answers: Map<string, { val
           step: s.id,
           ...(s.ref ? { ref: s.ref } : {}),
           ...(s.title ? { title: s.title } : {}),
-          ...(s.manual!.instructions ? { instructions: s.manual!.instructions.trim() } : {}),
+          ...(s.manual!.instructions ? { instructions: withRunId(s.manual!.instructions.trim(), runId) } : {}),
           questions,
           ...(a ? { answer: a.value, answeredBy: a.actor } : {}),
           status: lastStatus.get(s.id) ?? 'not reached',

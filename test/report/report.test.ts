@@ -5,11 +5,11 @@
  * `irun report` command.
  */
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Report from '../../engine/cli/commands/report.js';
 import { fence, mdCell, renderMarkdown } from '../../engine/report/markdown.js';
 import { esc, renderHtml } from '../../engine/report/html.js';
 import { buildReport, DEFAULT_REVIEW_QUESTIONS, renderReport, ReportRedactor, type ReportModel } from '../../engine/report/report.js';
@@ -341,6 +341,53 @@ describe('report: incident report from a run record', function () {
     }
   });
 
+  it('shows the before/after an action reports in its result, per item for forEach, and the run id in instructions', async () => {
+    const text = dedent`
+      irun: 1
+      id: patches
+      title: Patches
+      inputs:
+        other: { type: string }
+      parts:
+        - id: fix
+          title: Fix
+          steps:
+            - id: patch-one
+              action: r.patch
+              approve: auto
+              with: { value: 1 }
+            - id: patch-each
+              forEach: ["a", "b"]
+              action: r.patch
+              approve: auto
+              with: { value: "{{ item }}" }
+        - id: post
+          title: Afterwards
+          steps:
+            - id: wrap-up
+              manual:
+                instructions: "Attach irun report {{ run.id }} to the ticket; keep {{ inputs.other }} as written."
+                ask: { type: input }
+    `;
+    const rec = await recordRun({ text, inputs: {}, human: new TickingHuman({ 'wrap-up': 'ok' }) });
+    try {
+      expect(rec.result.status, JSON.stringify(rec.result.error)).to.equal('completed');
+      const model = await buildReport(rec.dir);
+      const [one, each] = model.changes;
+      expect(one).to.include({ step: 'patch-one', status: 'completed', undo: 'irun undo run-1 --step patch-one' });
+      expect(one.before).to.deep.equal({ value: null });
+      expect(one.after).to.deep.equal({ value: 1 });
+      expect(each).to.include({ step: 'patch-each', status: 'completed', undo: 'irun undo run-1 --step patch-each' });
+      expect(each.before).to.deep.equal([{ value: null }, { value: null }]);
+      expect(each.after).to.deep.equal([{ value: 'a' }, { value: 'b' }]);
+      expect(each.items?.map((i) => i.index).sort()).to.deep.equal([0, 1]);
+      expect(model.review.source).to.equal('runbook');
+      expect(model.review.items[0].instructions).to.equal('Attach irun report run-1 to the ticket; keep {{ inputs.other }} as written.');
+    } finally {
+      rec.cleanup();
+    }
+  });
+
   it('reports a tampered journal line and a tampered evidence file', async () => {
     const rec = await recordRun();
     try {
@@ -407,49 +454,33 @@ describe('report: incident report from a run record', function () {
     });
   });
 
-  describe('irun report', () => {
+  describe('irun report (the command, through bin/dev.js)', () => {
     let rec: RecordedRun;
-    let exitCode: typeof process.exitCode;
     before(async () => {
       rec = await recordRun();
     });
     after(() => rec.cleanup());
-    beforeEach(() => {
-      exitCode = process.exitCode;
-    });
-    afterEach(() => {
-      process.exitCode = exitCode;
+    const irun = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(ROOT, 'bin/dev.js'), ...args], { cwd: rec.root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+
+    it('writes the report to --out, the format taken from the extension', () => {
+      const out = path.join(rec.root, 'out', 'report.html');
+      const r = irun(['report', 'run-1', '--run-dir', rec.root, '--out', out]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stderr).to.include('html report of run run-1 written to');
+      const html = readFileSync(out, 'utf8');
+      expect(html).to.match(/^<!DOCTYPE html>/);
+      expect(html).to.include('<section id="review">');
     });
 
-    it('writes each format to --out (format from the flag or the extension)', async () => {
-      const html = path.join(rec.root, 'out', 'report.html');
-      await Report.run(['run-1', '--run-dir', rec.root, '--out', html], ROOT);
-      expect(readFileSync(html, 'utf8')).to.match(/^<!DOCTYPE html>/);
-      const md = path.join(rec.root, 'report.txt');
-      await Report.run(['run-1', '--run-dir', rec.root, '--format', 'md', '--out', md], ROOT);
-      expect(readFileSync(md, 'utf8')).to.match(/^# Incident report: Report test runbook/);
-      const json = path.join(rec.root, 'report.json');
-      await Report.run(['run-1', '--run-dir', rec.root, '--out', json], ROOT);
-      expect(JSON.parse(readFileSync(json, 'utf8'))).to.include({ kind: 'irun-report' });
-      expect(process.exitCode ?? 0).to.equal(0);
-    });
-
-    it('fails with IRUN_RUN_NOT_FOUND for an unknown run', async () => {
-      const out = path.join(rec.root, 'nope.md');
-      const write = process.stderr.write.bind(process.stderr);
-      let err = '';
-      process.stderr.write = ((chunk: string) => {
-        err += chunk;
-        return true;
-      }) as typeof process.stderr.write;
-      try {
-        await Report.run(['no-such-run', '--run-dir', rec.root, '--out', out], ROOT);
-      } finally {
-        process.stderr.write = write;
-      }
-      expect(process.exitCode).to.equal(1);
-      expect(err).to.include('IRUN_RUN_NOT_FOUND');
-      expect(existsSync(out)).to.equal(false);
+    it('prints Markdown to stdout by default; an unknown run is IRUN_RUN_NOT_FOUND, exit 1', () => {
+      const r = irun(['report', 'run-1', '--run-dir', rec.root]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/^# Incident report: Report test runbook\n/);
+      const bad = irun(['report', 'no-such-run', '--run-dir', rec.root, '--format', 'json']);
+      expect(bad.status).to.equal(1);
+      expect(bad.stderr).to.include('IRUN_RUN_NOT_FOUND');
+      expect(bad.stdout).to.equal('');
     });
   });
 });

@@ -152,6 +152,19 @@ export async function recordRun(
             return { saved: 2, note: NASTY, leaked: SECRET_KEY };
           },
         }),
+        patch: defineAction({
+          description: 'a mutation that reports its own before and after, with undo',
+          input: { type: 'object', properties: { value: {} }, additionalProperties: false },
+          output: { type: 'object' },
+          effect: 'mutate',
+          permissions: ['r:Patch'],
+          async run(_ctx, input: { value?: unknown }) {
+            return { before: { value: null }, after: { value: input.value ?? null } };
+          },
+          async undo() {
+            return undefined;
+          },
+        }),
       },
     }),
     'builtin',
