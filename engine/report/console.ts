@@ -64,7 +64,9 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
 
   const label = (step: string, ref?: string) => {
     const s = stepTitles.get(step);
-    const r = (ref ?? s?.ref ?? '').padEnd(9);
+    // Several refs ("1.1, 1.1.1, …") show as the first one and how many more.
+    const refs = (ref ?? s?.ref ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const r = (refs.length > 1 ? `${refs[0]}+${refs.length - 1}` : (refs[0] ?? '')).padEnd(9);
     const title = s?.title ? ` ${c.dim(truncate(safe(s.title), 60))}` : '';
     return `${c.dim(r)} ${step}${title}`;
   };

@@ -47,7 +47,14 @@ export function truncate(text: string, max: number): string {
 export function summarize(value: unknown, max = 3): string {
   if (value === null || value === undefined) return '';
   if (typeof value !== 'object') return truncate(safe(String(value)), 40);
-  if (Array.isArray(value)) return `[${value.length}]`;
+  if (Array.isArray(value)) {
+    // One item (a forEach over one bucket): show what it holds.
+    if (value.length === 1 && value[0] && typeof value[0] === 'object' && !Array.isArray(value[0])) {
+      const inner = summarize(value[0], max);
+      return inner ? `[1] ${inner}` : '[1]';
+    }
+    return `[${value.length}]`;
+  }
   const parts: string[] = [];
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (parts.length >= max) break;
