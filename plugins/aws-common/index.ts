@@ -73,7 +73,7 @@ export async function client<C extends SdkClient>(ctx: ActionContext, Ctor: Clie
   const { profile, roleArn, externalId, endpointUrl, maxAttempts } = ctx.aws;
   const key = ['aws.client', Ctor.name, region, profile, roleArn, externalId, endpointUrl, maxAttempts, ctx.dryRun].join('|');
   const cached = ctx.shared.get(key) as C | undefined;
-  if (cached) return cached;
+  if (cached) return forStep(cached, ctx);
   const credentials = await credentialsFor(ctx, region);
   const config: Record<string, unknown> = {
     region,
@@ -88,7 +88,79 @@ export async function client<C extends SdkClient>(ctx: ActionContext, Ctor: Clie
   const c = new Ctor(config);
   guard(c, ctx);
   ctx.shared.set(key, c);
-  return c;
+  return forStep(c, ctx);
+}
+
+const RETRY_LOG = 'irunRetryLog';
+const views = new WeakMap<object, WeakMap<ActionContext, object>>();
+
+/**
+ * The run's cached client as seen by one step: the same client (prototype chain: config,
+ * middleware, mocks all shared), with a `send` that logs the SDK's retries of each command on
+ * this step's `ctx.log`. Clients live as long as the run but `ctx` is per step (and per forEach
+ * item), so the logger travels with each command instead of living on the shared client: two
+ * steps using one client each get their own retry lines, never the other's.
+ */
+function forStep<C extends SdkClient>(c: C, ctx: ActionContext): C {
+  let byCtx = views.get(c);
+  if (!byCtx) {
+    byCtx = new WeakMap();
+    views.set(c, byCtx);
+  }
+  let view = byCtx.get(ctx) as C | undefined;
+  if (!view) {
+    view = Object.create(c) as C;
+    view.send = (command: unknown, ...rest: unknown[]) => {
+      logRetries(command, ctx);
+      return c.send(command, ...rest);
+    };
+    byCtx.set(ctx, view);
+  }
+  return view;
+}
+
+interface Stack {
+  add(mw: unknown, options: Record<string, unknown>): void;
+  remove(name: string): boolean;
+}
+
+/**
+ * Add to this command's own middleware stack (not the client's) a middleware that runs below
+ * the SDK's retry middleware, i.e. once per attempt: every attempt after the first is a retry,
+ * logged as a warning with the error that caused it.
+ */
+export function logRetries(command: unknown, ctx: Pick<ActionContext, 'log'>): void {
+  const stack = (command as { middlewareStack?: Partial<Stack> } | null)?.middlewareStack;
+  if (!stack || typeof stack.add !== 'function' || typeof stack.remove !== 'function') return;
+  const op = (command as { constructor: { name: string } }).constructor.name.replace(/Command$/, '');
+  // A command sent twice (rare) gets a fresh counter rather than a duplicate-name error.
+  stack.remove(RETRY_LOG);
+  let attempt = 0;
+  let lastError: string | undefined;
+  stack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      attempt++;
+      if (attempt > 1) {
+        ctx.log.warn(`retrying ${op} after ${lastError ?? 'an error'} (attempt ${attempt})`, { operation: op, attempt, error: lastError ?? null });
+      }
+      try {
+        return await next(args);
+      } catch (err) {
+        lastError = retryReason(err);
+        throw err;
+      }
+    },
+    { step: 'finalizeRequest', priority: 'low', name: RETRY_LOG, override: true },
+  );
+}
+
+/** A short name for why an attempt failed: the AWS error name, else the network error code. */
+function retryReason(err: unknown): string {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const name = awsErrorName(err);
+  const status = e?.$metadata?.httpStatusCode;
+  const base = name && name !== 'Error' ? name : typeof e?.code === 'string' ? e.code : 'Error';
+  return status ? `${base} (HTTP ${status})` : base;
 }
 
 function guard(c: SdkClient, ctx: ActionContext): void {
