@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { fence, mdCell, renderMarkdown } from '../../engine/report/markdown.js';
 import { esc, renderHtml } from '../../engine/report/html.js';
 import { buildReport, DEFAULT_REVIEW_QUESTIONS, renderReport, ReportRedactor, type ReportModel } from '../../engine/report/report.js';
-import { readJournal } from '../../engine/run/store.js';
+import { PresetHuman } from '../../engine/run/human.js';
+import { readJournal, RunStore } from '../../engine/run/store.js';
+import { undoRun } from '../../engine/run/undo.js';
 import { dedent } from '../helpers/fs.js';
 import { FULL_ANSWERS, NASTY, recordRun, RUNBOOK, SECRET_KEY, TickingHuman, type RecordedRun } from './run-fixture.js';
 
@@ -383,6 +385,39 @@ describe('report: incident report from a run record', function () {
       expect(each.items?.map((i) => i.index).sort()).to.deep.equal([0, 1]);
       expect(model.review.source).to.equal('runbook');
       expect(model.review.items[0].instructions).to.equal('Attach irun report run-1 to the ticket; keep {{ inputs.other }} as written.');
+    } finally {
+      rec.cleanup();
+    }
+  });
+
+  it('shows an undone change: who undid it and when, in the change, the timeline and the summary', async () => {
+    const rec = await recordRun();
+    try {
+      const { store, journal } = RunStore.open(rec.root, rec.runId, { fsync: false });
+      try {
+        const summary = await undoRun({
+          events: journal.events,
+          registry: rec.registry,
+          human: new PresetHuman({ actor: 'carol@example.com', approveAll: true }),
+          actor: 'carol@example.com',
+          runId: rec.runId,
+          aws: {},
+          version: '0.0.0',
+          evidenceFor: (s) => store.evidenceFor(s),
+          emit: (e) => store.append([e]),
+        });
+        expect(summary.completed).to.deep.equal(['block-access']);
+      } finally {
+        store.close();
+      }
+      const model = await buildReport(rec.dir);
+      expect(model.integrity.ok).to.equal(true);
+      expect(model.run.actors).to.include('carol@example.com');
+      expect(model.changes[0].undone).to.have.length(1);
+      expect(model.changes[0].undone![0]).to.include({ status: 'completed', actor: 'carol@example.com' });
+      expect(model.summary.changesUndone).to.equal(1);
+      expect(model.timeline.at(-1)).to.include({ kind: 'undo', step: 'block-access', actor: 'carol@example.com', status: 'undo completed' });
+      expect(renderMarkdown(model)).to.match(/- Undo completed by carol@example\.com at /);
     } finally {
       rec.cleanup();
     }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseRunbook } from '../../engine/load/index.js';
 import { defineAction, definePlugin } from '../../engine/plugins/api.js';
 import type { RunbookDoc } from '../../engine/model.js';
+import type { Registry } from '../../engine/plugins/registry.js';
 import { execute, type RunResult, type Simulator } from '../../engine/run/executor.js';
 import type { AnswerResult, ApprovalRequest, ApprovalResult, Human, ManualPrompt } from '../../engine/run/human.js';
 import { RunStore } from '../../engine/run/store.js';
@@ -121,6 +122,7 @@ export interface RecordedRun {
   runId: string;
   runbookFile: string;
   result: RunResult;
+  registry: Registry;
   cleanup(): void;
 }
 
@@ -191,5 +193,5 @@ export async function recordRun(
   } finally {
     store.close();
   }
-  return { root, dir: path.join(root, runId), runId, runbookFile, result, cleanup: t.cleanup };
+  return { root, dir: path.join(root, runId), runId, runbookFile, result, registry, cleanup: t.cleanup };
 }
