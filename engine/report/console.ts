@@ -27,6 +27,7 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
   let simulated = false;
   let dryRun = false;
   let startedAt = 0;
+  let shownPart: string | undefined;
   let counts = { completed: 0, failed: 0, skipped: 0, planned: 0, waiting: 0 };
   let changes = 0;
   const current = new Map<string, StepStartEvent>();
@@ -86,8 +87,14 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
         break;
       case 'part.start':
         write(`\n${c.bold(`── ${safe(partTitles.get(e.part) ?? e.part)}`)}${tag()}`);
+        shownPart = e.part;
         break;
       case 'step.start':
+        if (shownPart !== undefined && e.part !== shownPart) {
+          // Back in a part after a call returned.
+          write(`\n${c.bold(`── ${safe(partTitles.get(e.part) ?? e.part)}`)} ${c.dim('(continued)')}${tag()}`);
+        }
+        shownPart = e.part;
         current.set(e.step, e);
         if (e.kind === 'action' || e.kind === 'forEach') startSpinner(`${label(e.step, e.ref)} ${c.dim(e.action ?? '')}`);
         break;

@@ -27,6 +27,8 @@ export interface RunStartEvent extends Base {
   runId: string;
   runbook: { id: string; title: string; file: string; sha256: string };
   inputs: Record<string, unknown>;
+  /** Runbook-level vars, evaluated at the start. */
+  vars?: Record<string, unknown>;
   actor: string;
   dryRun: boolean;
   simulated: boolean;

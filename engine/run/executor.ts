@@ -9,7 +9,7 @@ import type { Part, RunbookDoc, Step } from '../model.js';
 import { stepKind } from '../model.js';
 import type { ActionContext, AwsSettings, EvidenceRef, EvidenceStore, PlannedChange } from '../plugins/api.js';
 import type { RegisteredAction, Registry } from '../plugins/registry.js';
-import { evaluate, evaluateString, render, truthy } from '../template/index.js';
+import { evaluate, evaluateString, hasTemplate, render, truthy } from '../template/index.js';
 import { parseDuration } from '../util/duration.js';
 import { Redactor } from '../util/redact.js';
 import type { Frame, Listener, Outcome, RunEvent, RunStatus, StepEndEvent } from './events.js';
@@ -175,8 +175,11 @@ export class Executor {
         const inputs = await resolveInputs(o.doc, o.inputs ?? {}, { now: this.now, run: this.state.run as unknown as Record<string, unknown> });
         for (const [name, spec] of Object.entries(o.doc.inputs ?? {})) if (spec.secret) this.redactor.add(inputs[name]);
         const runId = o.runId ?? defaultRunId(this.now());
+        // Runbook-level vars may be templates over the inputs.
+        const vars = o.doc.vars ? (evaluate(o.doc.vars, { inputs, run: { ...this.state.run, id: runId } }, this.evalCtx()) as Record<string, unknown>) : undefined;
         await this.emit({
           type: 'run.start',
+          ...(vars ? { vars } : {}),
           runId,
           runbook: this.state.runbook,
           inputs,
@@ -576,7 +579,7 @@ export class Executor {
   private async action(step: Step, reg: RegisteredAction, scope: Record<string, unknown>, attempt: number, inForEach = false): Promise<Outcome1> {
     let input: unknown;
     try {
-      input = evaluate(step.with ?? {}, scope, this.evalCtx());
+      input = evaluateInput(step.with ?? {}, scope, this.evalCtx());
     } catch (err) {
       return { status: 'failed', error: serializeError(err) };
     }
@@ -783,6 +786,22 @@ export class Executor {
       Object.assign(this.scope, saved);
     }
   }
+}
+
+/**
+ * Evaluate an action's `with:`. A field whose template evaluates to null is left out, so an
+ * optional input that was not given (`{{ inputs.kmsKeyArn }}`) means "not set", not null.
+ */
+export function evaluateInput(spec: Record<string, unknown>, scope: Record<string, unknown>, opts: { now: () => Date }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec)) {
+    let value: unknown;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) value = evaluateInput(v as Record<string, unknown>, scope, opts);
+    else value = evaluate(v, scope, opts);
+    if ((value === null || value === undefined) && typeof v === 'string' && hasTemplate(v)) continue;
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -92,6 +92,7 @@ export function reduce(state: RunState, e: RunEvent): void {
       Object.assign(state.run, { id: e.runId, actor: e.actor, dryRun: e.dryRun, simulated: e.simulated, startedAt: e.startedAt });
       state.runbook = e.runbook;
       Object.assign(state.inputs, e.inputs);
+      if (e.vars) Object.assign(state.vars, e.vars);
       state.status = 'running';
       break;
     case 'run.resume':

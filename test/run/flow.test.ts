@@ -463,3 +463,28 @@ parts:
     expect((await runYaml(doc(true))).path).to.deep.equal(['known', 'contain', 'back']);
   });
 });
+
+describe('executor: inputs of actions and runbook vars', () => {
+  it('a `with:` field whose template is null is left out; literal values stay', async () => {
+    const { registry, t } = testRegistry();
+    const r = await runYaml(
+      `
+irun: 1
+id: opt
+title: Optional
+inputs: { key: { type: string }, v: { type: string, default: x } }
+vars: { label: "v={{ inputs.v }}", list: [1, 2] }
+parts:
+  - id: p
+    steps:
+      - { id: a, action: t.echo, with: { value: "{{ inputs.key }}" } }
+      - { id: b, action: t.echo, with: { value: "{{ vars.label }}" } }
+`,
+      { registry },
+    );
+    expect(r.status).to.equal('completed');
+    expect(t.calls[0].input).to.deep.equal({});
+    expect(r.state.steps.b.output).to.deep.equal({ value: 'v=x' });
+    expect(r.state.vars.list).to.deep.equal([1, 2]);
+  });
+});
