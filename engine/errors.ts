@@ -65,6 +65,11 @@ export const Codes = {
   // Athena queries and IAM containment (aws.athena, aws.iam)
   ATHENA_QUERY_FAILED: 'IRUN_ATHENA_QUERY_FAILED',
   IAM_SERVICE_LINKED_ROLE: 'IRUN_IAM_SERVICE_LINKED_ROLE',
+  // authoring commands (graph, docs, schema, init, permissions)
+  /** An output file could not be written. */
+  WRITE_FAILED: 'IRUN_WRITE_FAILED',
+  /** `irun init` would overwrite a file; --force allows it. */
+  FILE_EXISTS: 'IRUN_FILE_EXISTS',
   // CLI
   USAGE: 'IRUN_USAGE',
   INTERNAL: 'IRUN_INTERNAL',

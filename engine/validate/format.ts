@@ -3,8 +3,9 @@
  * github (workflow command annotations) and junit (one testsuite per file).
  */
 import type { Diagnostic } from '../diagnostics.js';
+import { toSarif } from '../report/sarif.js';
 
-export type Format = 'stylish' | 'json' | 'github' | 'junit';
+export type Format = 'stylish' | 'json' | 'github' | 'junit' | 'sarif';
 
 export interface FormatInput {
   file: string;
@@ -17,7 +18,7 @@ export interface FormatOptions {
   color?: boolean;
 }
 
-export const FORMATS: readonly Format[] = ['stylish', 'json', 'github', 'junit'];
+export const FORMATS: readonly Format[] = ['stylish', 'json', 'github', 'junit', 'sarif'];
 
 export function formatDiagnostics(results: FormatInput[], format: Format, options: FormatOptions = {}): string {
   switch (format) {
@@ -33,6 +34,8 @@ export function formatDiagnostics(results: FormatInput[], format: Format, option
       return github(results);
     case 'junit':
       return junit(results);
+    case 'sarif':
+      return JSON.stringify(toSarif(results), null, 2) + '\n';
   }
 }
 
