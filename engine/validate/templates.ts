@@ -4,13 +4,13 @@
  * result where they exist), step outputs checked against the flow graph, and comparisons of an
  * `ask` answer to a literal checked against the choices.
  */
-import Handlebars from 'handlebars';
 import { isScalar, Scalar } from 'yaml';
 import { Codes } from '../errors.js';
 import type { Loaded } from '../load/index.js';
 import type { NodePath, SourceRange, Step } from '../model.js';
 import { closest } from '../plugins/registry.js';
 import { analyze, HELPER_NAMES, hasTemplate, type TemplateAnalysis } from '../template/index.js';
+import { tryParse } from '../template/parse.js';
 import { didYouMean, isObject, type Rule, type RuleContext, type StepInfo } from './context.js';
 
 /** One templated string in the document. */
@@ -259,12 +259,10 @@ interface HbsNode {
 
 /** `eq|ne|includes steps.<id>.output "literal"` comparisons in a template, with the literal's position. */
 function comparisons(text: string): { step: string; literal: string; line: number; column: number; helper: string }[] {
-  let ast: HbsNode;
-  try {
-    ast = Handlebars.parse(text) as unknown as HbsNode;
-  } catch {
-    return [];
-  }
+  // The parse cache of the template module: every template was parsed already by the analysis.
+  const parsed = tryParse(text);
+  if (!('program' in parsed)) return [];
+  const ast = parsed.program as unknown as HbsNode;
   const out: { step: string; literal: string; line: number; column: number; helper: string }[] = [];
   const outputOf = (n: HbsNode): string | undefined => {
     if (n.type !== 'PathExpression' || (n.depth as number) !== 0 || n.data) return undefined;
