@@ -171,7 +171,10 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
 
 /** JSON lines: one event per line on the stream (for --json). */
 export function jsonLinesReporter(out: NodeJS.WritableStream): Listener {
+  let simulation = false;
   return (e: RunEvent) => {
-    out.write(`${JSON.stringify(e)}\n`);
+    if (e.type === 'run.start') simulation = e.simulated;
+    // In a simulation every event says so, so no consumer can mistake it for a real incident.
+    out.write(`${JSON.stringify(simulation ? { ...e, simulation: true } : e)}\n`);
   };
 }

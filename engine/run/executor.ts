@@ -792,7 +792,9 @@ export class Executor {
  * Evaluate an action's `with:`. A field whose template evaluates to null is left out, so an
  * optional input that was not given (`{{ inputs.kmsKeyArn }}`) means "not set", not null.
  */
-export function evaluateInput(spec: Record<string, unknown>, scope: Record<string, unknown>, opts: { now: () => Date }): Record<string, unknown> {
+export function evaluateInput(spec: unknown, scope: Record<string, unknown>, opts: { now: () => Date }): unknown {
+  // `with: "{{ expr }}"` builds the whole input from one expression.
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return evaluate(spec, scope, opts);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(spec)) {
     let value: unknown;
