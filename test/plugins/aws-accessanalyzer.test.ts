@@ -24,7 +24,9 @@ const analyzer = (arn: string, type: string, status = 'ACTIVE'): AnalyzerSummary
   ({ arn, name: arn.split('/')[1], type, status, createdAt: new Date('2024-01-01T00:00:00Z') }) as AnalyzerSummary;
 
 describe('aws.accessanalyzer', () => {
-  afterEach(() => aa.reset());
+  // reset() re-installs the stub on the client class: do it before each test, since
+  // other files mock the same clients.
+  beforeEach(() => aa.reset());
 
   it('listAnalyzers: none is configured: false', async () => {
     aa.on(ListAnalyzersCommand).resolves({ analyzers: [] });

@@ -45,7 +45,9 @@ function fastSleep(ctx: TestContext): number[] {
 const baseInput = { database: 'default', workgroup: 'primary' };
 
 describe('aws.athena', () => {
-  afterEach(() => athena.reset());
+  // reset() re-installs the stub on the client class: do it before each test, since
+  // other files mock the same clients.
+  beforeEach(() => athena.reset());
 
   describe('query', () => {
     it('starts with execution parameters, polls with backoff, pages results and drops the DML header on page 1 only', async () => {

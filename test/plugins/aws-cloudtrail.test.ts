@@ -30,7 +30,9 @@ function event(id: string, name: string, detail: Record<string, unknown> = {}): 
 }
 
 describe('aws.cloudtrail', () => {
-  afterEach(() => ct.reset());
+  // reset() re-installs the stub on the client class: do it before each test, since
+  // other files mock the same clients.
+  beforeEach(() => ct.reset());
 
   it('lookupEvents by resource name: one attribute, all pages, CloudTrailEvent parsed, flagged names listed', async () => {
     ct.on(LookupEventsCommand)

@@ -47,7 +47,9 @@ function noSleep(ctx: ReturnType<typeof makeCtx>): number[] {
 }
 
 describe('aws.ec2', () => {
-  afterEach(() => ec2.reset());
+  // reset() re-installs the stub on the client class: do it before each test, since
+  // other files mock the same clients.
+  beforeEach(() => ec2.reset());
 
   it('describeInstances by instance profile ARN: filter sent, pages followed, tags as an object', async () => {
     ec2

@@ -64,7 +64,9 @@ const role = (over: Record<string, unknown> = {}) => ({
 });
 
 describe('aws.iam', () => {
-  afterEach(() => iam.reset());
+  // reset() re-installs the stub on the client class: do it before each test, since
+  // other files mock the same clients.
+  beforeEach(() => iam.reset());
 
   it('a real IAM NoSuchEntity answer (local server, real deserializer) is not configured', async () => {
     iam.restore();

@@ -9,7 +9,9 @@ const macie = mockClient(Macie2Client);
 const a = pack.actions;
 
 describe('aws.macie2', () => {
-  afterEach(() => macie.reset());
+  // reset() re-installs the stub on the client class: do it before each test, since
+  // other files mock the same clients.
+  beforeEach(() => macie.reset());
 
   it('getMacieSession: enabled session is configured, dates as ISO strings', async () => {
     macie.on(GetMacieSessionCommand).resolves({ status: 'ENABLED', createdAt: new Date('2024-01-01T00:00:00Z'), findingPublishingFrequency: 'FIFTEEN_MINUTES' });

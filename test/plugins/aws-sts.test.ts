@@ -13,7 +13,9 @@ function awsError(name: string, requestId = 'r-1', status = 403): Error {
 }
 
 describe('aws.sts', () => {
-  afterEach(() => sts.reset());
+  // reset() re-installs the stub on the client class: do it before each test, since
+  // other files mock the same clients.
+  beforeEach(() => sts.reset());
 
   it('getCallerIdentity returns account, arn and user id', async () => {
     sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/alice', UserId: 'AIDAEXAMPLE' });
