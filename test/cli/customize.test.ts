@@ -1,5 +1,5 @@
 /**
- * The walk of docs/customize.md, through the CLI in a temp folder: init -> edit -> validate ->
+ * The walk of the README's "Customize a runbook" section, through the CLI in a temp folder: init -> edit -> validate ->
  * test -> graph (and docs, permissions), each output parsed.
  */
 import { expect } from 'chai';
