@@ -225,6 +225,16 @@ export function toIrunError(err: unknown, operation: string): IrunError {
   if (name === 'AbortError') {
     return new IrunError('IRUN_ABORTED', `${operation} was aborted`, { cause: err });
   }
+  if (name === 'CredentialsProviderError') {
+    return new IrunError('IRUN_AWS_NO_CREDENTIALS', `${operation}: no AWS credentials found (${e?.message ?? ''}); use --profile, --role-arn, AWS_PROFILE or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables — or rehearse without AWS with --scenario`, {
+      cause: err,
+      details: { awsError: name, operation },
+    });
+  }
+  const sys = (err as { code?: string })?.code;
+  if (typeof sys === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|EHOSTUNREACH)$/.test(sys)) {
+    return new IrunError('IRUN_AWS_NETWORK', `${operation}: cannot reach AWS (${sys}: ${e?.message ?? ''})`, { cause: err, details: { operation, network: sys } });
+  }
   const requestId = e?.$metadata?.requestId;
   const status = e?.$metadata?.httpStatusCode;
   const msg = `${operation} failed: ${name}: ${e?.message ?? String(err)}${requestId ? ` (request id ${requestId})` : ''}`;

@@ -91,6 +91,14 @@ describe('aws-common', () => {
     expect((failed as { code: string }).code).to.equal('IRUN_AWS_NO_SUCH_BUCKET_POLICY');
   });
 
+  it('says clearly when there are no credentials or AWS cannot be reached', () => {
+    const noCreds = toIrunError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'GetCallerIdentity');
+    expect(noCreds.code).to.equal('IRUN_AWS_NO_CREDENTIALS');
+    expect(noCreds.message).to.include('--profile').and.include('--scenario');
+    const refused = toIrunError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 'ListBuckets');
+    expect(refused.code).to.equal('IRUN_AWS_NETWORK');
+  });
+
   it('decodes URL-encoded IAM documents', () => {
     const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
     expect(decodePolicy(encodeURIComponent(JSON.stringify(doc)))).to.deep.equal(doc);
