@@ -53,12 +53,18 @@ const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v 
 
 /** Build the graph. Tolerates documents that failed schema validation (wrong shapes are skipped). */
 export function buildFlowGraph(doc: RunbookDoc | undefined): FlowGraph {
-  const parts = asArray<Part>(doc?.parts).filter((p) => p && typeof p === 'object');
+  const parts = asArray<Part>(doc?.parts);
   const nodes = new Map<string, FlowNode>();
   const partEntry = new Map<string, string>();
   const partSteps: { part: Part; ids: string[] }[] = [];
 
+  // partIndex is the index in the document (rules and reporters map nodes back to parts[i]):
+  // an entry that is not a part keeps its place, as a part without steps.
   parts.forEach((part, partIndex) => {
+    if (!part || typeof part !== 'object') {
+      partSteps.push({ part: {} as Part, ids: [] });
+      return;
+    }
     const ids: string[] = [];
     asArray<Step>(part.steps).forEach((step, stepIndex) => {
       if (!step || typeof step !== 'object' || typeof step.id !== 'string') return;
