@@ -98,7 +98,7 @@ export function tempRuns(prefix = 'irun-hardening-'): { root: string; cleanup: (
 /** Execute runbook text with a durable run record (RunStore) and return the journal's events. */
 export async function runWithRecord(
   text: string,
-  o: { root: string; human: Human; aws?: AwsSettings; inputs?: Record<string, unknown>; registry?: Registry; runId?: string; listeners?: Listener[]; file?: string } & Partial<Pick<ExecuteOptions, 'simulator'>>,
+  o: { root: string; human: Human; aws?: AwsSettings; inputs?: Record<string, unknown>; registry?: Registry; runId?: string; listeners?: Listener[]; file?: string } & Partial<Pick<ExecuteOptions, 'simulator' | 'now'>>,
 ): Promise<EngineRun> {
   const file = o.file ?? 'hardening.yaml';
   const loaded = parseRunbook(text, file);
@@ -118,6 +118,7 @@ export async function runWithRecord(
       inputs: o.inputs ?? {},
       ...(o.aws ? { aws: o.aws } : {}),
       ...(o.simulator ? { simulator: o.simulator } : {}),
+      ...(o.now ? { now: o.now } : {}),
       listeners: [store.listener(), ...(o.listeners ?? [])],
       evidenceFor: (step) => store.evidenceFor(step),
     });

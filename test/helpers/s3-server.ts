@@ -50,6 +50,11 @@ export interface Bucket {
   keys: string[];
   /** Versions per key, newest first. */
   objects: Map<string, Version[]>;
+  /**
+   * Bucket configuration documents by sub-resource (policy, publicAccessBlock, encryption, acl,
+   * versioning, tagging, replication, object-lock), stored as the body the client sent.
+   */
+  config: Map<string, string>;
 }
 
 export type AclSpec = 'private' | 'public-read' | 'authenticated-read' | 'public-read-write' | Acl;
@@ -117,6 +122,7 @@ export class S3Store {
       ownership: options.ownership === undefined ? null : options.ownership,
       keys: [],
       objects: new Map(),
+      config: new Map(),
     };
     this.buckets.set(name, b);
     return b;
@@ -453,6 +459,16 @@ function decodeAwsChunked(buf: Buffer): Buffer {
 
 function operationOf(method: string, key: string, q: URLSearchParams, headers: http.IncomingHttpHeaders): string {
   if (!key) {
+    for (const [sub, name] of Object.entries(BUCKET_CONFIG_OPS)) {
+      if (!q.has(sub)) continue;
+      if (method === 'GET') return `Get${name}`;
+      if (method === 'PUT') return `Put${name}`;
+      if (method === 'DELETE') return `Delete${name}`;
+    }
+    if (method === 'GET' && q.has('policyStatus')) return 'GetBucketPolicyStatus';
+    if (method === 'PUT' && q.has('acl')) return 'PutBucketAcl';
+    if (method === 'PUT' && q.has('ownershipControls')) return 'PutBucketOwnershipControls';
+    if (method === 'DELETE' && q.has('ownershipControls')) return 'DeleteBucketOwnershipControls';
     if (method === 'GET' && q.has('location')) return 'GetBucketLocation';
     if (method === 'GET' && q.has('ownershipControls')) return 'GetBucketOwnershipControls';
     if (method === 'GET' && q.has('acl')) return 'GetBucketAcl';
@@ -468,6 +484,39 @@ function operationOf(method: string, key: string, q: URLSearchParams, headers: h
   if (method === 'PUT') return headers['x-amz-copy-source'] ? 'CopyObject' : 'PutObject';
   if (method === 'POST' && q.has('restore')) return 'RestoreObject';
   return `Unsupported:${method}:object`;
+}
+
+/**
+ * Bucket sub-resources kept as the document the client put (Get/Put/Delete<Name>), with the
+ * "not configured" error S3 gives when there is none.
+ */
+const BUCKET_CONFIG_OPS: Record<string, string> = {
+  policy: 'BucketPolicy',
+  publicAccessBlock: 'PublicAccessBlock',
+  encryption: 'BucketEncryption',
+  versioning: 'BucketVersioning',
+  tagging: 'BucketTagging',
+  replication: 'BucketReplication',
+  'object-lock': 'ObjectLockConfiguration',
+};
+const NOT_CONFIGURED: Record<string, [string, string]> = {
+  policy: ['NoSuchBucketPolicy', 'The bucket policy does not exist'],
+  publicAccessBlock: ['NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found'],
+  encryption: ['ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found'],
+  tagging: ['NoSuchTagSet', 'The TagSet does not exist'],
+  replication: ['ReplicationConfigurationNotFoundError', 'The replication configuration was not found'],
+  'object-lock': ['ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket'],
+};
+
+/** A policy that grants to everyone ("Principal": "*" or {"AWS": "*"}) without a condition. */
+function policyIsPublic(text: string): boolean {
+  try {
+    const doc = JSON.parse(text) as { Statement?: unknown };
+    const list = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as { Effect?: string; Principal?: unknown; Condition?: unknown }[];
+    return list.some((st) => st?.Effect === 'Allow' && !st.Condition && (st.Principal === '*' || (st.Principal as { AWS?: unknown } | undefined)?.AWS === '*'));
+  } catch {
+    return false;
+  }
 }
 
 /** Object operations that change the store (counted per key by S3Store.writes). */
@@ -493,7 +542,50 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   const handle = (op: string, method: string, bucketName: string, key: string, q: URLSearchParams, headers: http.IncomingHttpHeaders, body: Buffer): Reply => {
     const b = store.bucket(bucketName);
     if (!b) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    const sub = !key ? Object.keys(BUCKET_CONFIG_OPS).find((k) => q.has(k)) : undefined;
+    if (sub && sub !== 'versioning') {
+      if (method === 'GET') {
+        const doc = b.config.get(sub);
+        if (doc === undefined) throw new S3Error(404, NOT_CONFIGURED[sub][0], NOT_CONFIGURED[sub][1]);
+        return sub === 'policy' ? { status: 200, body: doc, headers: { 'content-type': 'application/json' } } : xml(doc);
+      }
+      if (method === 'PUT') {
+        b.config.set(sub, decodeBody(body, headers).toString('utf8'));
+        return { status: sub === 'policy' ? 204 : 200 };
+      }
+      if (method === 'DELETE') {
+        b.config.delete(sub);
+        return { status: 204 };
+      }
+    }
     switch (op) {
+      case 'GetBucketVersioning':
+        return xml(b.config.get('versioning') ?? `<VersioningConfiguration xmlns="${NS}">${b.versioned ? tag('Status', 'Enabled') : ''}</VersioningConfiguration>`);
+      case 'PutBucketVersioning': {
+        const doc = decodeBody(body, headers).toString('utf8');
+        b.config.set('versioning', doc);
+        if (first(doc, 'Status') === 'Enabled') b.versioned = true;
+        return { status: 200 };
+      }
+      case 'GetBucketPolicyStatus': {
+        const policy = b.config.get('policy');
+        if (policy === undefined) throw new S3Error(404, NOT_CONFIGURED.policy[0], NOT_CONFIGURED.policy[1]);
+        return xml(`<PolicyStatus xmlns="${NS}">${tag('IsPublic', policyIsPublic(policy))}</PolicyStatus>`);
+      }
+      case 'PutBucketAcl': {
+        const canned = headers['x-amz-acl'];
+        const acl = typeof canned === 'string' && canned ? cannedAcl(canned as Exclude<AclSpec, Acl>, b.ownerId) : parseAclXml(decodeBody(body, headers).toString('utf8'), b.ownerId);
+        b.config.set('acl', aclXml(acl));
+        return { status: 200 };
+      }
+      case 'PutBucketOwnershipControls': {
+        const value = first(decodeBody(body, headers).toString('utf8'), 'ObjectOwnership');
+        b.ownership = (value as Bucket['ownership']) ?? null;
+        return { status: 200 };
+      }
+      case 'DeleteBucketOwnershipControls':
+        b.ownership = null;
+        return { status: 204 };
       case 'GetBucketLocation':
         return xml(`<LocationConstraint xmlns="${NS}"></LocationConstraint>`);
       case 'HeadBucket':
@@ -502,7 +594,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         if (!b.ownership) throw new S3Error(404, 'OwnershipControlsNotFoundError', 'The bucket ownership controls were not found');
         return xml(`<OwnershipControls xmlns="${NS}"><Rule>${tag('ObjectOwnership', b.ownership)}</Rule></OwnershipControls>`);
       case 'GetBucketAcl':
-        return xml(aclXml(cannedAcl('private', b.ownerId)));
+        return xml(b.config.get('acl') ?? aclXml(cannedAcl('private', b.ownerId)));
       case 'ListObjectVersions':
         return xml(listVersions(b, q));
       case 'ListObjectsV2':
