@@ -59,9 +59,11 @@ export function summarize(value: unknown, max = 3): string {
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (parts.length >= max) break;
     if (v === null || v === undefined) continue;
-    if (Array.isArray(v)) parts.push(`${k}=[${v.length}]`);
+    // Keys come from data too (tag names, object keys): as unsafe as the values.
+    const key = truncate(safe(k), 32);
+    if (Array.isArray(v)) parts.push(`${key}=[${v.length}]`);
     else if (typeof v === 'object') continue;
-    else parts.push(`${k}=${truncate(safe(String(v)), 32)}`);
+    else parts.push(`${key}=${truncate(safe(String(v)), 32)}`);
   }
   return parts.join(' ');
 }

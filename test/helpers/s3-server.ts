@@ -1,6 +1,8 @@
 /**
  * A local S3-protocol HTTP server for end-to-end tests and benchmarks: path-style REST + XML for
- * the operations the object actions use, an in-memory store that can be seeded with many
+ * the operations the object actions use and the bucket settings the bucket actions read and
+ * change (policy, Block Public Access, ACL, ownership, encryption, versioning, tagging,
+ * replication, Object Lock), an in-memory store that can be seeded with many
  * objects cheaply, request counts per operation and per object version, optional latency and
  * deterministic faults (503 SlowDown, 500 InternalError, connection reset).
  *
