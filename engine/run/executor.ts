@@ -237,10 +237,11 @@ export class Executor {
 
   private async loop(): Promise<void> {
     while (this.state.status === 'running') {
-      if (this.o.signal?.aborted) {
-        throw new IrunError(Codes.ABORTED, 'run cancelled by the user', { exit: 1 });
-      }
       const cursor = this.state.cursor;
+      if (this.o.signal?.aborted) {
+        await this.cancelled(cursor);
+        return;
+      }
       if (cursor === null) {
         await this.endParts();
         await this.emit({ type: 'run.end', status: 'completed', outcome: 'completed', endedAt: this.now().toISOString() });
@@ -256,6 +257,18 @@ export class Executor {
       this.enteringAgain = false;
       await this.step(loc);
     }
+  }
+
+  private async cancelled(step: string | null): Promise<void> {
+    await this.emit({
+      type: 'run.end',
+      status: 'failed',
+      outcome: 'failed',
+      ...(step ? { step } : {}),
+      error: { code: Codes.ABORTED, message: 'cancelled by the user' },
+      message: `cancelled by the user${step ? ` at step '${step}'` : ''}; irun resume continues from there`,
+      endedAt: this.now().toISOString(),
+    });
   }
 
   /** At the end of a run, every part still running ends. */
@@ -302,6 +315,11 @@ export class Executor {
       out = { status: 'failed', error: serializeError(err) };
     }
 
+    if (this.o.signal?.aborted) {
+      // Ctrl-C: the step did not finish; `irun resume` runs it again (a change needs approval again).
+      await this.cancelled(step.id);
+      return;
+    }
     if (out.wait) {
       await this.emit({ type: 'run.waiting', step: step.id, reason: out.wait.reason, message: out.wait.message, ...(out.wait.plan ? { plan: out.wait.plan } : {}) });
       return;

@@ -488,3 +488,30 @@ parts:
     expect(r.state.vars.list).to.deep.equal([1, 2]);
   });
 });
+
+describe('executor: cancel (Ctrl-C)', () => {
+  it('a cancelled run ends failed at the interrupted step, not swallowed by onError: continue, and resumes there', async () => {
+    const { registry } = testRegistry();
+    const controller = new AbortController();
+    const doc = `
+irun: 1
+id: cancel
+title: Cancel
+parts:
+  - id: p
+    steps:
+      - { id: first, action: t.echo }
+      - { id: slow, action: t.slow, with: { ms: 400 }, onError: continue }
+      - { id: after, action: t.echo }
+`;
+    setTimeout(() => controller.abort(), 50);
+    const r = await runYaml(doc, { registry, signal: controller.signal });
+    expect(r.status).to.equal('failed');
+    expect(r.error!.code).to.equal('IRUN_ABORTED');
+    expect(r.state.failedStep).to.equal('slow');
+    expect(r.path).to.deep.equal(['first', 'slow']);
+    const resumed = await runYaml(doc, { registry, history: r.events });
+    expect(resumed.status).to.equal('completed');
+    expect(resumed.path).to.deep.equal(['slow', 'after']);
+  });
+});
