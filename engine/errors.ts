@@ -157,3 +157,14 @@ export function serializeError(err: unknown): SerializedError {
 export function isIrunError(err: unknown): err is IrunError {
   return err instanceof IrunError;
 }
+
+/** An AWS error name as an irun code: "AccessDenied" -> "IRUN_AWS_ACCESS_DENIED". */
+export function awsErrorCode(name: string): `IRUN_${string}` {
+  const snake = name
+    .replace(/Exception$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
+  return `IRUN_AWS_${snake || 'ERROR'}`;
+}

@@ -10,7 +10,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Codes, IrunError } from '../errors.js';
 import { compile, formatAjvErrors, type ValidateFunction } from '../schema/ajv.js';
+import { closest } from '../util/similar.js';
 import type { ActionDefinition, PluginDefinition } from './api.js';
+
+export { closest, distance } from '../util/similar.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const compiled = here.split(path.sep).includes('dist');
@@ -203,29 +206,4 @@ function checkPack(def: PluginDefinition, expectedNs: string, origin: string): M
     });
   }
   return out;
-}
-
-/** Damerau-free Levenshtein distance, small strings only. */
-export function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
-}
-
-export function closest(word: string, candidates: string[], max = 2): string[] {
-  const limit = Math.max(2, Math.floor(word.length / 3));
-  return candidates
-    .map((c) => ({ c, d: distance(word, c) }))
-    .filter((x) => x.d <= limit)
-    .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
-    .slice(0, max)
-    .map((x) => x.c);
 }

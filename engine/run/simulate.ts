@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { Codes, ExitCode, IrunError } from '../errors.js';
+import { awsErrorCode, Codes, ExitCode, IrunError } from '../errors.js';
 import type { Step } from '../model.js';
 import { PACKAGE_ROOT } from '../plugins/registry.js';
 import { compile, formatAjvErrors } from '../schema/ajv.js';
@@ -140,16 +140,6 @@ export function partialMatch(actual: unknown, expected: unknown): boolean {
   return Object.entries(expected as Record<string, unknown>).every(([k, v]) => Object.hasOwn(actual as object, k) && partialMatch((actual as Record<string, unknown>)[k], v));
 }
 
-/** "AccessDenied" -> "IRUN_AWS_ACCESS_DENIED" (the same codes the AWS packs produce). */
-function awsCode(name: string): `IRUN_${string}` {
-  const snake = name
-    .replace(/Exception$/, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toUpperCase();
-  return `IRUN_AWS_${snake || 'ERROR'}`;
-}
 
 export interface RecordedCall {
   step: string;
@@ -183,7 +173,7 @@ export class ScenarioSimulator implements Simulator {
     }
     if (result.error) {
       const e = result.error;
-      throw new IrunError((e.code as `IRUN_${string}`) ?? awsCode(e.name), `${req.action} failed: ${e.name}: ${e.message ?? 'simulated error'} (simulated)`, {
+      throw new IrunError((e.code as `IRUN_${string}`) ?? awsErrorCode(e.name), `${req.action} failed: ${e.name}: ${e.message ?? 'simulated error'} (simulated)`, {
         details: { awsError: e.name, simulated: true },
       });
     }

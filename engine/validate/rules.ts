@@ -4,7 +4,7 @@
  */
 import { Codes } from '../errors.js';
 import { STEP_KINDS, type NodePath, type Step } from '../model.js';
-import { closest } from '../plugins/registry.js';
+import { closest } from '../util/similar.js';
 import { didYouMean, isObject, type Rule, type RuleContext, type StepInfo } from './context.js';
 import { cycles } from './flow.js';
 

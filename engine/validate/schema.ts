@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Codes } from '../errors.js';
 import type { NodePath } from '../model.js';
-import { PACKAGE_ROOT, closest } from '../plugins/registry.js';
+import { PACKAGE_ROOT } from '../plugins/registry.js';
+import { closest } from '../util/similar.js';
 import { compile, type ErrorObject } from '../schema/ajv.js';
 import { didYouMean, type Report } from './context.js';
 

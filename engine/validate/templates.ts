@@ -8,7 +8,7 @@ import { isScalar, Scalar } from 'yaml';
 import { Codes } from '../errors.js';
 import type { Loaded } from '../load/index.js';
 import type { NodePath, SourceRange, Step } from '../model.js';
-import { closest } from '../plugins/registry.js';
+import { closest } from '../util/similar.js';
 import { analyze, HELPER_NAMES, hasTemplate, type TemplateAnalysis } from '../template/index.js';
 import { tryParse } from '../template/parse.js';
 import { didYouMean, isObject, type Rule, type RuleContext, type StepInfo } from './context.js';

@@ -7,7 +7,7 @@
  * loads the AWS SDK.
  */
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { IrunError } from '../../engine/errors.js';
+import { awsErrorCode, IrunError } from '../../engine/errors.js';
 import type { ActionContext } from '../../engine/plugins/api.js';
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -203,16 +203,8 @@ export function isNotConfigured(err: unknown): boolean {
   return name !== undefined && NOT_CONFIGURED.has(name);
 }
 
-/** "AccessDenied" -> "IRUN_AWS_ACCESS_DENIED"; "NoSuchBucket" -> "IRUN_AWS_NO_SUCH_BUCKET". */
-export function awsCode(name: string): `IRUN_${string}` {
-  const snake = name
-    .replace(/Exception$/, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toUpperCase();
-  return `IRUN_AWS_${snake || 'ERROR'}`;
-}
+/** "AccessDenied" -> "IRUN_AWS_ACCESS_DENIED"; "NoSuchBucket" -> "IRUN_AWS_NO_SUCH_BUCKET" (one rule, shared with simulation). */
+export const awsCode = awsErrorCode;
 
 /**
  * Wrap an AWS SDK error as an IrunError: code IRUN_AWS_<NAME>, the message naming the operation,
