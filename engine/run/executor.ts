@@ -808,7 +808,8 @@ export class Executor {
 
 /**
  * Evaluate an action's `with:`. A field whose template evaluates to null is left out, so an
- * optional input that was not given (`{{ inputs.kmsKeyArn }}`) means "not set", not null.
+ * optional input that was not given (`{{ inputs.kmsKeyArn }}`) means "not set", not null; so is
+ * a map of such fields that ends up empty.
  */
 export function evaluateInput(spec: unknown, scope: Record<string, unknown>, opts: { now: () => Date }): unknown {
   // `with: "{{ expr }}"` builds the whole input from one expression.
@@ -816,8 +817,11 @@ export function evaluateInput(spec: unknown, scope: Record<string, unknown>, opt
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(spec)) {
     let value: unknown;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) value = evaluateInput(v as Record<string, unknown>, scope, opts);
-    else value = evaluate(v, scope, opts);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      value = evaluateInput(v as Record<string, unknown>, scope, opts);
+      // A group of optional fields none of which was given (batch: { roleArn: "{{ … }}" }) is left out too.
+      if (Object.keys(v).length > 0 && Object.keys(value as object).length === 0) continue;
+    } else value = evaluate(v, scope, opts);
     if ((value === null || value === undefined) && typeof v === 'string' && hasTemplate(v)) continue;
     Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
   }

@@ -479,12 +479,17 @@ parts:
     steps:
       - { id: a, action: t.echo, with: { value: "{{ inputs.key }}" } }
       - { id: b, action: t.echo, with: { value: "{{ vars.label }}" } }
+      - { id: c, action: t.echo, with: { value: { x: "{{ inputs.key }}", y: "{{ inputs.key }}" } } }
+      - { id: d, action: t.echo, with: { value: { x: "{{ inputs.key }}", y: "{{ inputs.v }}", z: null } } }
 `,
       { registry },
     );
     expect(r.status).to.equal('completed');
     expect(t.calls[0].input).to.deep.equal({});
     expect(r.state.steps.b.output).to.deep.equal({ value: 'v=x' });
+    // a map of optional fields none of which was given is left out as a whole
+    expect(t.calls[2].input).to.deep.equal({});
+    expect(t.calls[3].input).to.deep.equal({ value: { y: 'x', z: null } });
     expect(r.state.vars.list).to.deep.equal([1, 2]);
   });
 });
