@@ -4,6 +4,7 @@
  * `reduce(event)`, so the journal of a run is enough to resume it.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Codes, IrunError, serializeError, type SerializedError } from '../errors.js';
 import type { Part, RunbookDoc, Step } from '../model.js';
 import { stepKind } from '../model.js';
@@ -130,6 +131,8 @@ export class Executor {
 
   constructor(options: ExecuteOptions) {
     this.o = options;
+    // forEach items each listen for a cancel of the run.
+    if (options.signal) setMaxListeners(0, options.signal);
     this.now = options.now ?? (() => new Date());
     this.listeners = options.listeners ?? [];
     options.doc.parts.forEach((part, partIndex) => {
@@ -615,6 +618,8 @@ export class Executor {
     const needsApproval = !this.o.dryRun && !inForEach && (step.approve === 'required' || (mutate && step.approve !== 'auto'));
     const timeoutMs = parseDuration(step.timeout, `step '${step.id}' timeout`);
     const controller = new AbortController();
+    // Every SDK request of the step listens on this signal (bulk actions have many in flight).
+    setMaxListeners(0, controller.signal);
     const parentAbort = () => controller.abort(new IrunError(Codes.ABORTED, 'run cancelled'));
     this.o.signal?.addEventListener('abort', parentAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;

@@ -85,6 +85,13 @@ export async function client<C extends SdkClient>(ctx: ActionContext, Ctor: Clie
   };
   // Path-style addressing for a custom endpoint (a local S3 server has no bucket subdomains).
   if (endpointUrl && /^S3/.test(Ctor.name)) config.forcePathStyle = true;
+  // S3 Control puts the account id in front of the host (<account>.s3-control...), which a custom
+  // endpoint such as 127.0.0.1 cannot take (aws-sdk-js-v3#7146): resolve every call to the
+  // endpoint as given (the account id still travels in the x-amz-account-id header).
+  if (endpointUrl && Ctor.name === 'S3ControlClient') {
+    const url = endpointUrl;
+    config.endpointProvider = () => ({ url: new URL(url) });
+  }
   const c = new Ctor(config);
   guard(c, ctx);
   ctx.shared.set(key, c);

@@ -90,30 +90,16 @@ describe('hardening: the S3 runbook end to end against the local S3 server (no s
     const scriptedCalls: string[] = [];
     for (const pack of [sts, cloudtrail, athena, iam, ec2, macie2, accessanalyzer, s3control]) registry.addPack(scripted(pack, scriptedCalls), 'builtin');
 
-    // exposureSnapshot also reads the account's Block Public Access through S3 Control, whose
-    // endpoint rules put the account id in front of the host: http://<account>.127.0.0.1:port
-    // is no URL, the SDK prints the failure to console.error and the snapshot records that
-    // setting as unknown. Keep that one message out of the test output.
-    const consoleError = console.error;
-    console.error = (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && args[0].startsWith('Failed to construct URL with http://111122223333.127.0.0.1')) return;
-      consoleError(...args);
-    };
     const text = readFileSync(RUNBOOK, 'utf8');
-    let run;
-    try {
-      run = await runWithRecord(text, {
-        root: runs.root,
-        file: RUNBOOK,
-        registry,
-        inputs: SCENARIO.inputs,
-        human: new PresetHuman({ actor: 'responder', answers: SCENARIO.answers, approveAll: true }),
-        aws: { endpointUrl: server.url, region: 'us-east-1', maxAttempts: 12 },
-        now: () => NOW,
-      });
-    } finally {
-      console.error = consoleError;
-    }
+    const run = await runWithRecord(text, {
+      root: runs.root,
+      file: RUNBOOK,
+      registry,
+      inputs: SCENARIO.inputs,
+      human: new PresetHuman({ actor: 'responder', answers: SCENARIO.answers, approveAll: true }),
+      aws: { endpointUrl: server.url, region: 'us-east-1', maxAttempts: 12 },
+      now: () => NOW,
+    });
     const starts = run.events.filter((e): e is StepStartEvent => e.type === 'step.start');
     const ends = new Map(run.events.filter((e): e is StepEndEvent => e.type === 'step.end').map((e) => [e.step, e]));
     const s3Steps = starts.filter((e) => e.action?.startsWith('aws.s3.')).map((e) => e.step);

@@ -721,7 +721,8 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
 
       let reply: Reply;
       try {
-        reply = handle(op, method, bucketName, key, url.searchParams, req.headers, Buffer.concat(chunks));
+        if (pathname.startsWith('v20180820/configuration/publicAccessBlock')) reply = accountPublicAccessBlock(method, Buffer.concat(chunks), requestId);
+        else reply = handle(op, method, bucketName, key, url.searchParams, req.headers, Buffer.concat(chunks));
         if (WRITES.has(op) && reply.status < 300) store.countWrite(bucketName, key, op);
       } catch (err) {
         if (err instanceof S3Error) {
@@ -732,6 +733,21 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       send(res, requestId, reply, method, finish);
     });
   });
+
+  /** S3 Control's account-level Block Public Access (path-style, the account id in a header). */
+  let accountBpa: string | undefined;
+  function accountPublicAccessBlock(method: string, body: Buffer, requestId: string): Reply {
+    if (method === 'PUT') {
+      accountBpa = body.toString('utf8');
+      return { status: 200, body: '' };
+    }
+    if (method === 'DELETE') {
+      accountBpa = undefined;
+      return { status: 204, body: '' };
+    }
+    if (accountBpa === undefined) return errorReply(404, 'NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', requestId);
+    return { status: 200, body: accountBpa, headers: { 'content-type': 'application/xml' } };
+  }
 
   function errorReply(status: number, code: string, message: string, requestId: string): Reply {
     bump(`error:${code}`);

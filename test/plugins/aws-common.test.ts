@@ -99,6 +99,37 @@ describe('aws-common', () => {
     expect(refused.code).to.equal('IRUN_AWS_NETWORK');
   });
 
+  it('S3 Control reaches a custom endpoint as given (no account-id host prefix)', async () => {
+    const { S3ControlClient, GetPublicAccessBlockCommand } = await import('@aws-sdk/client-s3-control');
+    const http = await import('node:http');
+    const seen: { url?: string; host?: string; account?: string }[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ url: req.url, host: req.headers.host, account: req.headers['x-amz-account-id'] as string });
+      res.setHeader('content-type', 'application/xml');
+      res.end('<?xml version="1.0"?><PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'test-secret';
+    try {
+      const ctx = makeCtx({ aws: { region: 'us-east-1', endpointUrl: `http://127.0.0.1:${port}`, maxAttempts: 1 } });
+      const c = await client(ctx, S3ControlClient);
+      const out = (await c.send(new GetPublicAccessBlockCommand({ AccountId: '111122223333' }))) as { PublicAccessBlockConfiguration?: { BlockPublicPolicy?: boolean } };
+      expect(out.PublicAccessBlockConfiguration?.BlockPublicPolicy).to.equal(true);
+      expect(seen[0].host).to.equal(`127.0.0.1:${port}`);
+      expect(seen[0].url).to.match(/^\/v20180820\/configuration\/publicAccessBlock/);
+      expect(seen[0].account).to.equal('111122223333');
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      server.close();
+    }
+  });
+
   it('decodes URL-encoded IAM documents', () => {
     const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
     expect(decodePolicy(encodeURIComponent(JSON.stringify(doc)))).to.deep.equal(doc);
