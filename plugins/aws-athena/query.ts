@@ -62,7 +62,11 @@ export function isMissingTable(message: string | undefined): boolean {
 
 /** Render one execution parameter: strings as quoted, escaped literals; numbers and booleans as is. */
 export function renderParameter(v: SqlParameter): string {
-  if (typeof v === 'string') return `'${v.replaceAll("'", "''")}'`;
+  if (typeof v === 'string') {
+    // Same rule as the sqlString template helper: a NUL has no place in a SQL literal.
+    if (v.includes('\u0000')) throw new IrunError(Codes.INPUT_INVALID, 'query parameter contains a NUL character');
+    return `'${v.replaceAll("'", "''")}'`;
+  }
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new IrunError(Codes.INPUT_INVALID, `query parameter ${v} is not a finite number`);
     return String(v);

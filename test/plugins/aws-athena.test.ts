@@ -162,6 +162,7 @@ describe('aws.athena', () => {
     it('helpers: parameter rendering, placeholder counting, read-only detection', () => {
       expect(renderParameter("O'Brien's")).to.equal("'O''Brien''s'");
       expect(renderParameter(-1.5)).to.equal('-1.5');
+      expect(() => renderParameter('a\u0000b')).to.throw(/NUL/);
       expect(renderParameter(false)).to.equal('false');
       expect(() => renderParameter(Number.NaN)).to.throw(IrunError);
       expect(countPlaceholders("SELECT '?', \"a?\" FROM t -- ?\nWHERE x = ? /* ? */ AND y = 'it''s?' AND z = ?")).to.equal(2);
