@@ -229,8 +229,13 @@ describe('hardening: hostile data', function () {
       for (const p of HOSTILE) expect(unquote(renderParameter(p))).to.equal(p);
       fc.assert(
         fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
+          if (s.includes('\u0000')) {
+            // a NUL is refused by both, never passed through
+            expect(() => renderParameter(s)).to.throw(/NUL/);
+            return;
+          }
           expect(unquote(renderParameter(s))).to.equal(s);
-          if (!s.includes('\u0000')) expect(unquote(evaluateString('{{ sqlString v }}', { v: s }) as string)).to.equal(s);
+          expect(unquote(evaluateString('{{ sqlString v }}', { v: s }) as string)).to.equal(s);
         }),
         { numRuns: fuzzRuns(300), ...(fuzzSeed() !== undefined ? { seed: fuzzSeed() } : {}) },
       );
