@@ -132,7 +132,7 @@ export class Executor {
   constructor(options: ExecuteOptions) {
     this.o = options;
     // forEach items each listen for a cancel of the run.
-    if (options.signal) setMaxListeners(0, options.signal);
+    if (options.signal) setMaxListeners(4096, options.signal);
     this.now = options.now ?? (() => new Date());
     this.listeners = options.listeners ?? [];
     options.doc.parts.forEach((part, partIndex) => {
@@ -619,7 +619,8 @@ export class Executor {
     const timeoutMs = parseDuration(step.timeout, `step '${step.id}' timeout`);
     const controller = new AbortController();
     // Every SDK request of the step listens on this signal (bulk actions have many in flight).
-    setMaxListeners(0, controller.signal);
+    // A finite limit: Node 20 getMaxListeners() throws on a signal whose limit is 0.
+    setMaxListeners(4096, controller.signal);
     const parentAbort = () => controller.abort(new IrunError(Codes.ABORTED, 'run cancelled'));
     this.o.signal?.addEventListener('abort', parentAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;
