@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Codes, IrunError } from '../errors.js';
-import { compile, formatAjvErrors, type ValidateFunction } from '../schema/ajv.js';
+import { ajv, compile, formatAjvErrors, type ValidateFunction } from '../schema/ajv.js';
 import { closest } from '../util/similar.js';
 import type { ActionDefinition, PluginDefinition } from './api.js';
 
@@ -177,18 +177,26 @@ function checkPack(def: PluginDefinition, expectedNs: string, origin: string): M
     if (action.effect !== 'read' && action.effect !== 'mutate') throw bad(`effect must be 'read' or 'mutate'`);
     if (!Array.isArray(action.permissions)) throw bad('missing permissions (use [] when none are needed)');
     if (typeof action.run !== 'function') throw bad('missing run()');
-    let inFn: ValidateFunction;
-    let outFn: ValidateFunction;
-    try {
-      inFn = compile(action.input);
-    } catch (cause) {
-      throw bad(`input schema does not compile: ${(cause as Error).message}`, cause);
+    // Schemas are checked against the meta-schema now and compiled on first use: a runbook
+    // uses a few of the actions of a pack, and compiling all of them is most of a cold validate.
+    for (const [which, schema] of [['input', action.input], ['output', action.output]] as const) {
+      let ok: boolean;
+      try {
+        ok = ajv().validateSchema(schema) as boolean;
+      } catch (cause) {
+        throw bad(`${which} schema is invalid: ${(cause as Error).message}`, cause);
+      }
+      if (!ok) throw bad(`${which} schema is invalid: ${ajv().errorsText(ajv().errors)}`);
     }
-    try {
-      outFn = compile(action.output);
-    } catch (cause) {
-      throw bad(`output schema does not compile: ${(cause as Error).message}`, cause);
-    }
+    let inFn: ValidateFunction | undefined;
+    let outFn: ValidateFunction | undefined;
+    const compiled = (which: 'input' | 'output'): ValidateFunction => {
+      try {
+        return compile(which === 'input' ? action.input : action.output);
+      } catch (cause) {
+        throw bad(`${which} schema does not compile: ${(cause as Error).message}`, cause);
+      }
+    };
     out.set(name, {
       id,
       namespace: def.namespace,
@@ -196,10 +204,12 @@ function checkPack(def: PluginDefinition, expectedNs: string, origin: string): M
       def: action,
       origin,
       validateInput: (v) => {
+        inFn ??= compiled('input');
         const ok = inFn(v) as boolean;
         return { ok, message: ok ? '' : formatAjvErrors(inFn.errors), errors: inFn.errors };
       },
       validateOutput: (v) => {
+        outFn ??= compiled('output');
         const ok = outFn(v) as boolean;
         return { ok, message: ok ? '' : formatAjvErrors(outFn.errors), errors: outFn.errors };
       },
