@@ -50,7 +50,7 @@ export abstract class BaseCommand extends Command {
   }
 
   /** End with an exit code without a stack trace. */
-  protected done(code: number): void {
+  done(code: number): void {
     process.exitCode = code;
   }
 }
@@ -71,6 +71,19 @@ export const awsFlags = {
   'external-id': Flags.string({ description: 'External id for --role-arn.', helpGroup: 'AWS', dependsOn: ['role-arn'] }),
   'endpoint-url': Flags.string({ description: 'Send every AWS call to this endpoint (local emulators, tests); S3 uses path-style.', helpGroup: 'AWS' }),
   'max-attempts': Flags.integer({ description: 'Attempts per AWS call (adaptive retry mode).', helpGroup: 'AWS', min: 1, max: 20 }),
+};
+
+/** Flags of the commands that run a runbook (exec, resume). */
+export const runFlags = {
+  answers: Flags.string({ description: 'YAML file of answers to manual steps: step-id: answer.' }),
+  answer: Flags.string({ description: 'Answer one manual step: step-id=value (repeatable).', multiple: true }),
+  yes: Flags.boolean({ char: 'y', description: 'Approve every change without asking (non-interactive runs).' }),
+  approve: Flags.string({ description: 'Approve the change of one step (repeatable).', multiple: true }),
+  json: Flags.boolean({ description: 'Stream events as JSON lines on stdout instead of the console view.' }),
+  actor: Flags.string({ description: 'Who is running this (default: IRUN_ACTOR, then user@host).' }),
+  'no-input': Flags.boolean({ description: 'Never prompt, even on a terminal: missing answers pause the run.' }),
+  'run-dir': Flags.string({ description: 'Folder holding run records (default .irun/runs, or IRUN_RUN_DIR).' }),
+  ...awsFlags,
 };
 
 export function awsSettingsFromFlags(flags: Record<string, unknown>) {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../plugins/registry.js';
+import { PACKAGE_ROOT } from '../util/paths.js';
 
 /** irun's version, from package.json (user agents, run records). */
 export const VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -30,6 +30,20 @@ import type { EvidenceRef, EvidenceStore } from '../plugins/api.js';
 import { BOUNDARY_EVENTS, type Listener, type RunEvent } from './events.js';
 
 export const ZERO_HASH = '0'.repeat(64);
+
+/**
+ * Events fsync'ed before the run goes on: decisions (answers, approvals), every step of a change
+ * (its start, before-state and result), pauses, undo and the start and end of the run. Other
+ * events are written at once (a killed process loses nothing) and reach the disk with the next
+ * sync; after a power loss the last read-only steps may be missing and simply run again.
+ */
+export function mustSync(e: RunEvent): boolean {
+  if (!BOUNDARY_EVENTS.has(e.type)) return false;
+  if (e.type === 'step.start') return e.effect === 'mutate';
+  if (e.type === 'step.end') return e.before !== undefined || e.plan !== undefined || e.reversible !== undefined;
+  if (e.type === 'item.end') return e.reversible !== undefined;
+  return true;
+}
 export const DEFAULT_RUNS_DIR = '.irun/runs';
 
 export function runsDir(flag?: string): string {
@@ -242,7 +256,7 @@ export class RunStore {
       const line = JSON.stringify({ seq: ++this.seq, ts, prev: this.prev, ...rest });
       this.prev = sha256(line);
       chunk += `${line}\n`;
-      if (BOUNDARY_EVENTS.has(e.type)) boundary = true;
+      if (mustSync(e)) boundary = true;
     }
     writeSync(this.fd, chunk);
     if (boundary && this.fsync) fsyncSync(this.fd);

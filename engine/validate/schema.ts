@@ -2,21 +2,44 @@
  * The schema phase: schemas/runbook.schema.json through the shared strict ajv, and the turning
  * of ajv's errors into readable, positioned diagnostics (also used for action inputs).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Codes } from '../errors.js';
 import type { NodePath } from '../model.js';
 import { PACKAGE_ROOT } from '../plugins/registry.js';
 import { closest } from '../util/similar.js';
-import { compile, type ErrorObject } from '../schema/ajv.js';
+import { compile, type ErrorObject, type ValidateFunction } from '../schema/ajv.js';
 import { didYouMean, type Report } from './context.js';
 
 let schema: Record<string, unknown> | undefined;
+let schemaText: string | undefined;
 
 /** The runbook schema (schemas/runbook.schema.json), read once. */
 export function runbookSchema(): Record<string, unknown> {
-  schema ??= JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'schemas/runbook.schema.json'), 'utf8')) as Record<string, unknown>;
+  schemaText ??= readFileSync(path.join(PACKAGE_ROOT, 'schemas/runbook.schema.json'), 'utf8');
+  schema ??= JSON.parse(schemaText) as Record<string, unknown>;
   return schema;
+}
+
+let validator: ValidateFunction | undefined;
+
+/**
+ * The runbook schema's validator: the one the build generated (scripts/precompile-schema.cjs)
+ * when it matches the schema file byte for byte, else compiled now.
+ */
+export function runbookValidator(): ValidateFunction {
+  if (validator) return validator;
+  const s = runbookSchema();
+  try {
+    const mod = createRequire(import.meta.url)(path.join(PACKAGE_ROOT, 'dist/schemas/runbook.validate.cjs')) as ValidateFunction & { schemaSha256?: string };
+    if (mod.schemaSha256 === createHash('sha256').update(schemaText!).digest('hex')) validator = mod;
+  } catch {
+    // not built (tests on the sources): compile below
+  }
+  validator ??= compile(s);
+  return validator;
 }
 
 /** Where the validator's own step-kind rule takes over from the schema (clearer messages). */
@@ -25,7 +48,7 @@ const STEP_KIND_SCHEMA = '#/definitions/stepKind';
 /** Check a document against the runbook schema; reports IRUN_SCHEMA diagnostics. */
 export function schemaPhase(doc: unknown, report: (r: Report) => void): void {
   const s = runbookSchema();
-  const validate = compile(s);
+  const validate = runbookValidator();
   if (validate(doc === undefined ? null : doc)) return;
   const errors = (validate.errors ?? []).filter((e) => !e.schemaPath.startsWith(STEP_KIND_SCHEMA) && !e.schemaPath.includes('/stepKind/'));
   for (const r of readableErrors(errors, s, doc, Codes.SCHEMA, [])) report(r);

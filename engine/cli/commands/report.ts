@@ -2,7 +2,9 @@ import { Args, Flags } from '@oclif/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Codes, ExitCode, IrunError } from '../../errors.js';
-import { buildReport, renderReport, REPORT_FORMATS, runDir, type ReportFormat } from '../../report/report.js';
+import type { ReportFormat } from '../../report/report.js';
+
+const REPORT_FORMATS = ['md', 'html', 'json'];
 import { runsDir } from '../../run/store.js';
 import { BaseCommand, safe } from '../base.js';
 
@@ -31,6 +33,7 @@ and stated in the report.`;
     const { args, flags } = await this.parse(Report);
     const format = (flags.format ?? (flags.out ? EXT[path.extname(flags.out).toLowerCase()] : undefined) ?? 'md') as ReportFormat;
     if (!REPORT_FORMATS.includes(format)) throw new IrunError(Codes.USAGE, `--format must be one of ${REPORT_FORMATS.join(', ')}`, { exit: ExitCode.USAGE });
+    const { buildReport, renderReport, runDir } = await import('../../report/report.js');
     const dir = runDir(runsDir(flags['run-dir']), args.runId);
     const model = await buildReport(dir, { ...(flags.runbook ? { runbookFile: path.resolve(flags.runbook) } : {}) });
     const text = await renderReport(model, format);

@@ -2,12 +2,10 @@ import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { Codes, ExitCode, IrunError } from '../../errors.js';
 import type { Human } from '../../run/human.js';
-import { loadScenario, ScenarioHuman, ScenarioSimulator } from '../../run/simulate.js';
+import type { ScenarioSimulator } from '../../run/simulate.js';
 import { readRunMeta, RunStore, runsDir } from '../../run/store.js';
-import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, parsePairs } from '../base.js';
+import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, parsePairs, runFlags } from '../base.js';
 import { VERSION } from '../version.js';
-import { buildHuman, exitCodeOf, runFlags, runWithStore } from './exec.js';
-import { loadForRun } from '../runbook.js';
 
 export default class Resume extends BaseCommand {
   static override summary = 'Continue a run that is waiting for a human, failed at a step, or was interrupted.';
@@ -24,11 +22,13 @@ file that changed since the run began is refused unless --force.`;
     input: Flags.string({ char: 'i', description: 'Give again an input marked secret (they are not kept in the journal): name=value.', multiple: true }),
     force: Flags.boolean({ description: 'Resume even though the runbook file changed since the run began.' }),
     ...runFlags,
-    ...awsFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Resume);
+    const { loadScenario, ScenarioHuman, ScenarioSimulator } = await import('../../run/simulate.js');
+    const { buildHuman, exitCodeOf, runWithStore } = await import('../session.js');
+    const { loadForRun } = await import('../runbook.js');
     const { store, journal } = RunStore.open(runsDir(flags['run-dir']), args.runId, { irunVersion: VERSION });
     try {
       const start = journal.events.find((e) => e.type === 'run.start');

@@ -1,13 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { Codes, ExitCode, IrunError } from '../../errors.js';
-import { loadRunbookFile } from '../../load/index.js';
-import { Registry } from '../../plugins/registry.js';
 import { RunStore, runsDir } from '../../run/store.js';
-import { undoableChanges, undoRun } from '../../run/undo.js';
 import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, safe } from '../base.js';
 import { VERSION } from '../version.js';
-import { buildHuman } from './exec.js';
 
 export default class Undo extends BaseCommand {
   static override summary = 'Revert the changes a run made, newest first, from the before-state it recorded.';
@@ -34,6 +30,10 @@ newer ones being reverted first (Block Public Access before a bucket policy).`;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Undo);
+    const { loadRunbookFile } = await import('../../load/index.js');
+    const { Registry } = await import('../../plugins/registry.js');
+    const { undoableChanges, undoRun } = await import('../../run/undo.js');
+    const { buildHuman } = await import('../session.js');
     const { store, journal } = RunStore.open(runsDir(flags['run-dir']), args.runId, { irunVersion: VERSION });
     try {
       const start = journal.events.find((e) => e.type === 'run.start');
