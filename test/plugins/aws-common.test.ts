@@ -116,7 +116,10 @@ describe('aws-common', () => {
     try {
       const ctx = makeCtx({ aws: { region: 'us-east-1', endpointUrl: `http://127.0.0.1:${port}`, maxAttempts: 1 } });
       const c = await client(ctx, S3ControlClient);
-      const out = (await c.send(new GetPublicAccessBlockCommand({ AccountId: '111122223333' }))) as { PublicAccessBlockConfiguration?: { BlockPublicPolicy?: boolean } };
+      // Other test files stub S3ControlClient.prototype.send with aws-sdk-client-mock; call the
+      // SDK's own Client.send so this request really goes over HTTP.
+      const realSend = (Object.getPrototypeOf(S3ControlClient.prototype) as { send: (cmd: unknown) => Promise<unknown> }).send;
+      const out = (await realSend.call(c, new GetPublicAccessBlockCommand({ AccountId: '111122223333' }))) as { PublicAccessBlockConfiguration?: { BlockPublicPolicy?: boolean } };
       expect(out.PublicAccessBlockConfiguration?.BlockPublicPolicy).to.equal(true);
       expect(seen[0].host).to.equal(`127.0.0.1:${port}`);
       expect(seen[0].url).to.match(/^\/v20180820\/configuration\/publicAccessBlock/);
