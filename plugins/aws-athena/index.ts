@@ -7,7 +7,7 @@ import { Codes, IrunError } from '../../engine/errors.js';
 import { defineAction, definePlugin, type ActionContext } from '../../engine/plugins/api.js';
 import { awsErrorName, client, toIrunError } from '../aws-common/index.js';
 import { DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_SECONDS, executeQuery, type QueryInput, type SqlParameter } from './query.js';
-import { cloudTrailLocation, cloudTrailTableDdl, dataEventsQuery, dropTableDdl, type DataEventsMode } from './sql.js';
+import { cloudTrailLocation, cloudTrailTableDdl, dataEventsQuery, dropTableDdl, type CloudTrailTableSpec, type DataEventsMode } from './sql.js';
 
 export { executeQuery, renderParameter, isReadStatement, countPlaceholders, isMissingTable } from './query.js';
 export { cloudTrailTableDdl, dataEventsQuery, dropTableDdl, partitionDay, DATA_EVENT_COLUMNS } from './sql.js';
@@ -126,15 +126,7 @@ const cloudTrailDataEvents = defineAction<DataEventsInput>({
   },
 });
 
-interface TableInput {
-  database: string;
-  table: string;
-  trailBucket: string;
-  accountId: string;
-  region: string;
-  prefix?: string;
-  organizationId?: string;
-  rangeStart?: string;
+interface TableInput extends CloudTrailTableSpec {
   catalog?: string;
   outputLocation?: string;
   workgroup?: string;

@@ -10,6 +10,28 @@ import type { ActionContext } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
 import { s3For } from './common.js';
 
+/** An ACL as the actions return it (toPlainAcl), for output schemas. */
+export const PLAIN_ACL_SCHEMA = {
+  type: 'object',
+  properties: {
+    owner: { type: 'object', properties: { id: { type: 'string' }, displayName: { type: 'string' } } },
+    grants: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          type: { type: 'string' },
+          id: { type: 'string' },
+          uri: { type: 'string' },
+          email: { type: 'string' },
+          displayName: { type: 'string' },
+          permission: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
 export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
 /** The S3 server-access-logging group: not a person, never treated as cross-account. */

@@ -14,7 +14,7 @@ import { Codes, IrunError } from '../../engine/errors.js';
 import { defineAction, type ActionContext, type ActionDefinition, type JsonSchema } from '../../engine/plugins/api.js';
 import { client, plain, send } from '../aws-common/index.js';
 import { readAccountBpa, resolveAccountId, type AccountBpaState } from '../aws-s3control/account.js';
-import { describeAcl, grantLabel, isCrossAccountGrant, isPublicGrant, toAccessControlPolicy, toPlainAcl, type PlainAcl, type PlainGrant } from './acl.js';
+import { describeAcl, grantLabel, PLAIN_ACL_SCHEMA, isCrossAccountGrant, isPublicGrant, toAccessControlPolicy, toPlainAcl, type PlainAcl, type PlainGrant } from './acl.js';
 import { bucketRegion, locationToRegion, s3For } from './common.js';
 import {
   analyzePolicy,
@@ -109,25 +109,7 @@ const POLICY_STATE = {
   properties: { configured: { type: 'boolean' }, policy: POLICY_DOC_OUT, policyText: NULLABLE_STRING },
   required: ['configured', 'policy'],
 };
-const GRANT_OUT = {
-  type: 'object',
-  properties: {
-    type: { type: 'string' },
-    id: { type: 'string' },
-    uri: { type: 'string' },
-    email: { type: 'string' },
-    displayName: { type: 'string' },
-    permission: { type: 'string' },
-  },
-};
-const ACL_OUT = {
-  type: 'object',
-  properties: {
-    owner: { type: 'object', properties: { id: { type: 'string' }, displayName: { type: 'string' } } },
-    grants: { type: 'array', items: GRANT_OUT },
-  },
-  required: ['grants'],
-};
+const ACL_OUT = { ...PLAIN_ACL_SCHEMA, required: ['grants'] };
 const BPA_STATE = {
   type: 'object',
   properties: { configured: { type: 'boolean' }, config: BPA_CONFIG_SCHEMA },

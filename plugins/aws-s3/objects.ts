@@ -37,6 +37,7 @@ import {
   ownerOnlyAcl,
   toAccessControlPolicy,
   toPlainAcl,
+  PLAIN_ACL_SCHEMA,
   type PlainAcl,
 } from './acl.js';
 import { s3For } from './common.js';
@@ -60,26 +61,7 @@ const VERSION_ID = { type: 'string', minLength: 1, maxLength: 1024, description:
 const PREFIX = { type: 'string', maxLength: 1024, description: 'Key prefix' };
 const CONCURRENCY = { type: 'integer', minimum: 1, maximum: 128, default: 16, description: 'Requests in flight at most' };
 
-const ACL_SCHEMA: JsonSchema = {
-  type: 'object',
-  properties: {
-    owner: { type: 'object', properties: { id: { type: 'string' }, displayName: { type: 'string' } } },
-    grants: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          type: { type: 'string' },
-          id: { type: 'string' },
-          uri: { type: 'string' },
-          email: { type: 'string' },
-          displayName: { type: 'string' },
-          permission: { type: 'string' },
-        },
-      },
-    },
-  },
-};
+const ACL_SCHEMA: JsonSchema = PLAIN_ACL_SCHEMA;
 
 const VERSION_ENTRY: JsonSchema = {
   type: 'object',

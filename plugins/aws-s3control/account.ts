@@ -31,15 +31,18 @@ export interface AccountBpaState {
   config: BpaConfig | null;
 }
 
-/** The account id to act on: explicit, then the run's `aws.accountId`, then STS GetCallerIdentity. */
-export async function resolveAccountId(ctx: ActionContext, explicit?: string): Promise<string> {
+/**
+ * The account id to act on: explicit, then the run's `aws.accountId`, then STS GetCallerIdentity
+ * (once per run and identity).
+ */
+export async function resolveAccountId(ctx: ActionContext, explicit?: string, region?: string): Promise<string> {
   if (explicit) return explicit;
   if (ctx.aws.accountId) return ctx.aws.accountId;
   const key = `aws.sts.accountId|${ctx.aws.profile ?? ''}|${ctx.aws.roleArn ?? ''}`;
   const cached = ctx.shared.get(key) as string | undefined;
   if (cached) return cached;
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const c = await client(ctx, STSClient);
+  const c = await client(ctx, STSClient, region ? { region } : {});
   const out = await send<{ Account?: string }>(c, new GetCallerIdentityCommand({}), ctx);
   if (!out?.Account) throw new IrunError(Codes.ACTION_FAILED, 'STS GetCallerIdentity returned no account id; pass accountId');
   ctx.shared.set(key, out.Account);

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { JobDescriptor, JobStatus } from '@aws-sdk/client-s3-control';
 import { Codes, IrunError } from '../../engine/errors.js';
 import { defineAction, type ActionContext, type ActionDefinition, type JsonSchema } from '../../engine/plugins/api.js';
+import { resolveAccountId } from './account.js';
 import { client, plain, send } from '../aws-common/index.js';
 import { bucketOwnerId } from '../aws-s3/acl.js';
 import { bucketRegion, s3For } from '../aws-s3/common.js';
@@ -61,16 +62,6 @@ export function partitionOf(region: string): string {
 /** Same run + step -> same token, so a retried or resumed step does not start a second job. */
 export function jobToken(ctx: ActionContext): string {
   return createHash('sha256').update(`irun|${ctx.runId}|${ctx.stepId}`).digest('hex').slice(0, 64);
-}
-
-export async function resolveAccountId(ctx: ActionContext, explicit: string | undefined, region: string): Promise<string> {
-  if (explicit) return explicit;
-  if (ctx.aws.accountId) return ctx.aws.accountId;
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const sts = await client(ctx, STSClient, { region });
-  const out = await send<{ Account?: string }>(sts, new GetCallerIdentityCommand({}), ctx);
-  if (!out?.Account) throw new IrunError(Codes.ACTION_FAILED, 'GetCallerIdentity returned no account id; pass accountId');
-  return out.Account;
 }
 
 function summarize(job: JobDescriptor | undefined): Pick<AclJobResult, 'status' | 'progress' | 'failureReasons' | 'statusUpdateReason'> {
