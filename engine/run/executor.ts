@@ -793,9 +793,22 @@ export class Executor {
         if (kind !== 'action' && kind !== 'set' && kind !== 'manual') {
           throw new IrunError(Codes.RUNBOOK_INVALID, `part '${partId}' is run per forEach item and may hold only action, set and manual steps (step '${step.id}' is ${kind})`);
         }
+        if (reg?.def.effect === 'mutate') {
+          // A change inside a per-item part would escape the per-step approval and the undo record.
+          throw new IrunError(Codes.RUNBOOK_INVALID, `step '${step.id}' (${reg.id}) changes AWS state inside part '${partId}', which runs per forEach item: use forEach over the action itself, so that the change is approved and recorded for undo`);
+        }
         const loc = this.steps.get(step.id)!;
         const r = kind === 'action' ? await this.withRetry(step, (a) => this.action(step, reg!, this.scope, a, true)) : await this.execute(loc, kind!, reg);
-        if (r.status === 'failed') throw new IrunError((r.error?.code ?? Codes.ACTION_FAILED) as `IRUN_${string}`, r.error?.message ?? 'failed');
+        const index = extra.index as number;
+        await this.emit({ type: 'log', step: step.id, level: r.status === 'failed' ? 'warn' : 'debug', message: `item ${index}: ${step.id} ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}` });
+        if (r.status === 'failed') {
+          // The step's own onError: continue goes on with the part's next step for this item.
+          if (step.onError === 'continue') {
+            out[step.id] = null;
+            continue;
+          }
+          throw new IrunError((r.error?.code ?? Codes.ACTION_FAILED) as `IRUN_${string}`, r.error?.message ?? 'failed');
+        }
         if (r.wait) throw new IrunError(Codes.NO_ANSWER, `step '${step.id}' inside a forEach needs an answer; give it in the answers file`);
         if (r.vars) Object.assign(this.state.vars, r.vars);
         const rec = this.state.steps[step.id];

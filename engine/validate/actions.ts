@@ -66,6 +66,14 @@ export async function actionPhase(ctx: RuleContext, registry: Registry): Promise
       ctx.report({ code: Codes.UNKNOWN_ACTION, message: `unknown action '${id}'${didYouMean(suggestions)}`, path: actionPath, suggestions });
       continue;
     }
+    const caller = perItemCaller(ctx, info.partId);
+    if (caller && action.def.effect === 'mutate') {
+      ctx.report({
+        code: Codes.FOREACH_MUTATION,
+        message: `'${id}' changes AWS state, but part '${info.partId}' is run per item by forEach step '${caller}': use forEach over the action itself, so that the change is approved and recorded for undo`,
+        path: actionPath,
+      });
+    }
     const input = info.step.with ?? {};
     if (typeof input === 'string') continue; // the whole input is one template
     if (!isObject(input)) continue; // the schema phase reports it
@@ -75,4 +83,10 @@ export async function actionPhase(ctx: RuleContext, registry: Registry): Promise
     const reports = readableErrors(errors, action.def.input, input, Codes.ACTION_INPUT, [...info.path, 'with'], `input of ${id}`);
     for (const r of reports) ctx.report(r);
   }
+}
+
+/** The forEach step that runs this part per item (forEach + call), if any. */
+function perItemCaller(ctx: RuleContext, partId: string | undefined): string | undefined {
+  if (!partId) return undefined;
+  return ctx.steps.find((s) => s.step.forEach !== undefined && s.step.call === partId)?.id;
 }

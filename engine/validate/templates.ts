@@ -186,6 +186,14 @@ export function referencesRule(sites: TemplateSite[]): Rule {
       const step = site.step?.step as Step | undefined;
       const inForEach = step?.forEach !== undefined && site.field !== 'forEach' && site.field !== 'concurrency';
       const itemName = inForEach ? (typeof step?.as === 'string' ? step.as : 'item') : undefined;
+      // A part that a forEach runs per item (forEach + call) sees `item`, the `as:` name and `index`.
+      const perItem = new Set<string>();
+      for (const s of ctx.steps) {
+        if (s.step.forEach !== undefined && typeof s.step.call === 'string' && s.step.call === site.step?.partId) {
+          perItem.add('item').add('index');
+          if (typeof s.step.as === 'string') perItem.add(s.step.as);
+        }
+      }
       const inOutputs = site.field === 'outputs';
       for (const ref of site.analysis.refs) {
         const [root, name, field] = ref.path;
@@ -195,7 +203,7 @@ export function referencesRule(sites: TemplateSite[]): Rule {
           const suggestions = word ? closest(word, candidates, 2) : [];
           ctx.report({ code: Codes.UNKNOWN_REFERENCE, message: `${message}${didYouMean(suggestions)}`, path: site.path, range, suggestions });
         };
-        if (root === itemName || (root === 'result' && inOutputs)) continue;
+        if (root === itemName || perItem.has(root) || (root === 'result' && inOutputs)) continue;
         switch (root) {
           case 'inputs':
             if (name !== undefined && !inputs.includes(name)) bad(`unknown input '${name}' in '${dotted}'`, inputs, name);

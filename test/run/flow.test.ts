@@ -520,3 +520,45 @@ parts:
     expect(resumed.path).to.deep.equal(['slow', 'after']);
   });
 });
+
+describe('executor: forEach over a part', () => {
+  const doc = (body: string) => `
+irun: 1
+id: fec
+title: ForEach call
+parts:
+  - id: main
+    steps:
+      - { id: each, forEach: ["a", "b"], as: name, call: per-item }
+      - { id: done, end: { status: resolved } }
+  - id: per-item
+    steps:
+${body}
+`;
+
+  it('runs the part per item with the item in scope; a failing step with onError: continue does not stop the item', async () => {
+    const { registry, t } = testRegistry();
+    t.failUntil.set('a', 1);
+    const r = await runYaml(
+      doc(`      - { id: greet, action: t.echo, with: { value: "hi {{ name }}" } }
+      - { id: flaky, action: t.flaky, with: { key: "{{ name }}" }, onError: continue }
+      - { id: after, action: t.echo, with: { value: "{{ name }} done" } }`),
+      { registry },
+    );
+    expect(r.status).to.equal('completed');
+    expect(r.state.steps.each.output).to.deep.equal([
+      { greet: { value: 'hi a' }, flaky: null, after: { value: 'a done' } },
+      { greet: { value: 'hi b' }, flaky: { ok: true }, after: { value: 'b done' } },
+    ]);
+    const logs = r.events.filter((e) => e.type === 'log').map((e) => (e as { message: string }).message);
+    expect(logs).to.include('item 0: flaky failed (IRUN_ACTION_FAILED: flaky failure (1 left))');
+  });
+
+  it('refuses a change inside a per-item part (it would escape approval and undo)', async () => {
+    const { registry, t } = testRegistry();
+    const r = await runYaml(doc(`      - { id: fix, action: t.change, with: { value: 1 } }`), { registry, yes: true });
+    expect(r.status).to.equal('failed');
+    expect(r.error!.message).to.match(/changes AWS state inside part 'per-item'.*use forEach over the action itself/);
+    expect(t.mutations).to.equal(0);
+  });
+});
