@@ -166,7 +166,7 @@ ${banner}<h1>Incident report: ${esc(runbook.title)}</h1>
       'Summary',
       `<div class="cards">
 ${card(summary.steps.completed, 'steps completed', 'ok')}${card(summary.steps.skipped, 'steps skipped')}${card(summary.steps.failed, 'steps failed', summary.steps.failed ? 'bad' : '')}${card(summary.steps.planned, 'steps planned (dry-run)', 'plan')}
-${card(summary.changesMade, 'changes made', summary.changesMade ? 'warn' : '')}${card(summary.changesPlanned, 'changes planned', 'plan')}${card(summary.changesUndone, 'changes undone')}${card(summary.decisions, 'decisions')}
+${card(summary.changesMade, run.mode === 'simulation' ? 'changes (simulated)' : 'changes made', summary.changesMade ? 'warn' : '')}${card(summary.changesPlanned, 'changes planned', 'plan')}${card(summary.changesUndone, 'changes undone')}${card(summary.decisions, 'decisions')}
 ${card(summary.evidence, 'evidence files')}${card(summary.openItems, 'open manual items', summary.openItems ? 'warn' : '')}${card(summary.errors, 'errors', summary.errors ? 'bad' : '')}
 </div>
 ${waiting}${notes}

@@ -102,7 +102,7 @@ export function renderMarkdown(model: ReportModel): string {
         ['Steps failed', String(summary.steps.failed)],
         ['Steps planned (dry-run)', String(summary.steps.planned)],
         ['Steps waiting', String(summary.steps.waiting)],
-        ['Changes made', String(summary.changesMade)],
+        [run.mode === 'simulation' ? 'Changes (simulated)' : 'Changes made', String(summary.changesMade)],
         ['Changes planned', String(summary.changesPlanned)],
         ['Changes undone', String(summary.changesUndone)],
         ['Decisions (answers and approvals)', String(summary.decisions)],

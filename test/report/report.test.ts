@@ -237,6 +237,10 @@ describe('report: incident report from a run record', function () {
       const html = renderHtml(model);
       for (const s of html.split('<section id=').slice(1)) expect(s).to.match(/^"[a-z-]+">\n<div class="mode-banner simulation" role="note">SIMULATION/);
       expect(html).to.include('<footer><div class="mode-banner simulation"');
+      // a simulated change is never counted as a change made
+      expect(md).to.include('| Changes (simulated) |');
+      expect(md).to.not.include('| Changes made |');
+      expect(html).to.include('changes (simulated)');
       const change = model.changes.find((c) => c.step === 'block-access');
       expect(change?.undo).to.equal(undefined);
     } finally {
