@@ -20,6 +20,7 @@ export function irun(args: string[], options: { cwd?: string; env?: Record<strin
     encoding: 'utf8',
     input: options.input ?? '',
     timeout: 60_000,
+    maxBuffer: 32 * 1024 * 1024,
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

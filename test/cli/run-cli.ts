@@ -1,15 +1,8 @@
 /**
- * Run the irun CLI from the TypeScript sources as a user would, in any working folder:
- * `node --import tsx bin/dev.js ...` (no build needed; tsx resolved from this repo, so the
- * working folder can be a temp dir).
+ * The authoring tests' form of the CLI runner: `irun(args, cwd, env)` with `status`, over the
+ * one spawn helper in ./helpers.ts (the built CLI, as a user runs it).
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = import.meta.resolve('tsx');
-const DEV = path.join(ROOT, 'bin/dev.js');
+import { irun as spawnIrun } from './helpers.js';
 
 export interface CliResult {
   status: number | null;
@@ -18,11 +11,6 @@ export interface CliResult {
 }
 
 export function irun(args: string[], cwd: string, env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', TSX, DEV, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', IRUN_ACTOR: 'tester', ...env },
-    maxBuffer: 32 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnIrun(args, { cwd, env });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
