@@ -3,7 +3,7 @@
  * calls actions (or the simulator), asks the human, and emits events. State changes only through
  * `reduce(event)`, so the journal of a run is enough to resume it.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Codes, IrunError, serializeError, type SerializedError } from '../errors.js';
 import type { Part, RunbookDoc, Step } from '../model.js';
@@ -104,7 +104,6 @@ class MemoryEvidence implements EvidenceStore {
   constructor(private readonly stepId: string) {}
   async save(name: string, data: unknown): Promise<EvidenceRef> {
     const text = typeof data === 'string' ? data : JSON.stringify(data, null, 2);
-    const { createHash } = await import('node:crypto');
     const file = `evidence/${this.stepId}-${++this.n}-${name}.json`;
     this.files.set(file, text);
     return { name, file, sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };

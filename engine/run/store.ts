@@ -91,33 +91,22 @@ export function readJournal(file: string): JournalRead {
   } catch {
     throw new IrunError(Codes.FILE_NOT_FOUND, `journal ${file} cannot be read`);
   }
+  // Every complete line ends with a newline: the text after the last one (if any) is a torn write.
   const raw = text.split('\n');
+  const tail = raw.pop() ?? '';
   const events: RunEvent[] = [];
   const lines: string[] = [];
   let goodBytes = 0;
-  let torn: JournalRead['torn'];
   for (let i = 0; i < raw.length; i++) {
-    const line = raw[i];
-    const isLast = i === raw.length - 1 || (i === raw.length - 2 && raw[raw.length - 1] === '');
-    if (line === '' && i === raw.length - 1) break;
     try {
-      const e = JSON.parse(line) as RunEvent;
-      if (i === raw.length - 1) {
-        // Parsed, but no newline after it: the write was cut right at the end of the JSON.
-        torn = { line: i + 1, bytes: Buffer.byteLength(line) };
-        break;
-      }
-      events.push(e);
-      lines.push(line);
-      goodBytes += Buffer.byteLength(line) + 1;
+      events.push(JSON.parse(raw[i]) as RunEvent);
     } catch {
-      if (isLast || i === raw.length - 1) {
-        torn = { line: i + 1, bytes: Buffer.byteLength(line) };
-        break;
-      }
       throw new IrunError('IRUN_JOURNAL_CORRUPT', `journal ${file} line ${i + 1} is not valid JSON`, { location: { file, line: i + 1, column: 1 } });
     }
+    lines.push(raw[i]);
+    goodBytes += Buffer.byteLength(raw[i]) + 1;
   }
+  const torn = tail === '' ? undefined : { line: raw.length + 1, bytes: Buffer.byteLength(tail) };
   return { events, lines, goodBytes, ...(torn ? { torn } : {}) };
 }
 
