@@ -10,7 +10,15 @@ import { performance } from 'node:perf_hooks';
 import { median, peakRssMb, round, runWorker, type BenchOptions, type Figure } from './lib.js';
 
 function stepsRunbook(n: number): string {
-  const lines = ['irun: 1', 'id: bench-steps', 'title: Engine overhead', 'parts:', '  - id: main', '    title: Main', '    steps:'];
+  const lines = [
+    'irun: 1',
+    'id: bench-steps',
+    'title: Engine overhead',
+    'parts:',
+    '  - id: main',
+    '    title: Main',
+    '    steps:',
+  ];
   for (let i = 0; i < n; i++) lines.push(`      - id: s${i}`, '        action: core.noop');
   return `${lines.join('\n')}\n`;
 }
@@ -47,7 +55,10 @@ export interface EngineResult {
 }
 
 /** In a child: run one engine benchmark and measure it. */
-export async function engineWorker(kind: 'steps' | 'foreach', p: { steps?: number; items?: number; concurrency?: number; fsync?: boolean }): Promise<EngineResult> {
+export async function engineWorker(
+  kind: 'steps' | 'foreach',
+  p: { steps?: number; items?: number; concurrency?: number; fsync?: boolean },
+): Promise<EngineResult> {
   const { parseRunbook } = await import('../engine/load/index.js');
   const { execute } = await import('../engine/run/executor.js');
   const { RunStore } = await import('../engine/run/store.js');
@@ -55,12 +66,16 @@ export async function engineWorker(kind: 'steps' | 'foreach', p: { steps?: numbe
   const { Registry } = await import('../engine/plugins/registry.js');
   const text = kind === 'steps' ? stepsRunbook(p.steps!) : forEachRunbook(p.concurrency ?? 64);
   const loaded = parseRunbook(text, `bench-${kind}.yaml`);
-  if (!loaded.doc || loaded.diagnostics.some((d) => d.severity === 'error')) throw new Error(`bench runbook does not load: ${JSON.stringify(loaded.diagnostics.slice(0, 3))}`);
+  if (!loaded.doc || loaded.diagnostics.some((d) => d.severity === 'error'))
+    throw new Error(`bench runbook does not load: ${JSON.stringify(loaded.diagnostics.slice(0, 3))}`);
   const registry = new Registry();
   await registry.pack('core');
   const root = mkdtempSync(path.join(os.tmpdir(), 'irun-bench-run-'));
   try {
-    const store = RunStore.create(root, 'bench', { ...(p.fsync !== undefined ? { fsync: p.fsync } : {}), irunVersion: 'bench' });
+    const store = RunStore.create(root, 'bench', {
+      ...(p.fsync !== undefined ? { fsync: p.fsync } : {}),
+      irunVersion: 'bench',
+    });
     const inputs = kind === 'foreach' ? { items: Array.from({ length: p.items! }, (_, i) => i) } : {};
     global.gc?.();
     const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
@@ -84,7 +99,8 @@ export async function engineWorker(kind: 'steps' | 'foreach', p: { steps?: numbe
       store.close();
     }
     const ms = performance.now() - t0;
-    if (result.status !== 'completed') throw new Error(`bench run ended ${result.status}: ${JSON.stringify(result.error ?? result.message)}`);
+    if (result.status !== 'completed')
+      throw new Error(`bench run ended ${result.status}: ${JSON.stringify(result.error ?? result.message)}`);
     const units = kind === 'steps' ? p.steps! : p.items!;
     return {
       units,
@@ -124,7 +140,8 @@ function fsyncLatency(n: number): number {
 export async function engineBench(o: BenchOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
   const steps = o.quick ? 2_000 : 10_000;
-  const run = (kind: string, params: unknown, env?: NodeJS.ProcessEnv) => runWorker<EngineResult>(kind, params, { timeoutMs: o.childTimeoutMs, ...(env ? { env } : {}) });
+  const run = (kind: string, params: unknown, env?: NodeJS.ProcessEnv) =>
+    runWorker<EngineResult>(kind, params, { timeoutMs: o.childTimeoutMs, ...(env ? { env } : {}) });
 
   const fsyncOn = await run('steps', { steps });
   const fsyncOff = await run('steps', { steps }, { ...process.env, IRUN_FSYNC: '0' });
@@ -142,7 +159,11 @@ export async function engineBench(o: BenchOptions): Promise<Figure[]> {
     unit: 'steps/s',
     details: { env: 'IRUN_FSYNC=0', ms: round(fsyncOff.ms, 1), peakRssMb: round(fsyncOff.peakRssMb, 1) },
   });
-  figures.push({ name: 'engine.steps.fsync-cost', value: fsyncOff.perSecond / fsyncOn.perSecond, unit: '× (no fsync / fsync)' });
+  figures.push({
+    name: 'engine.steps.fsync-cost',
+    value: fsyncOff.perSecond / fsyncOn.perSecond,
+    unit: '× (no fsync / fsync)',
+  });
 
   // What one durable boundary costs here: each step writes step.start and step.end, each fsync'ed.
   const fsyncMs = fsyncLatency(o.quick ? 50 : 200);
@@ -161,12 +182,50 @@ export async function engineBench(o: BenchOptions): Promise<Figure[]> {
   const noFsync = { ...process.env, IRUN_FSYNC: '0' };
   const a = await run('foreach', { items: small, concurrency: 64 }, noFsync);
   const b = await run('foreach', { items: large, concurrency: 64 }, noFsync);
-  figures.push({ name: `engine.forEach${small}.items`, value: a.perSecond, unit: 'items/s', details: { env: 'IRUN_FSYNC=0', ms: round(a.ms, 1), peakRssMb: round(a.peakRssMb, 1), journalBytes: a.journalBytes } });
-  figures.push({ name: `engine.forEach${large}.items`, value: b.perSecond, unit: 'items/s', details: { env: 'IRUN_FSYNC=0', ms: round(b.ms, 1), peakRssMb: round(b.peakRssMb, 1), journalBytes: b.journalBytes } });
-  figures.push({ name: `engine.forEach${small}.peakRss`, value: a.peakRssMb, unit: 'MB', details: { rssBeforeRunMb: round(a.rssBeforeMb, 1) } });
-  figures.push({ name: `engine.forEach${large}.peakRss`, value: b.peakRssMb, unit: 'MB', target: '≤ 250 MB', pass: b.peakRssMb <= 250, details: { rssBeforeRunMb: round(b.rssBeforeMb, 1) } });
+  figures.push({
+    name: `engine.forEach${small}.items`,
+    value: a.perSecond,
+    unit: 'items/s',
+    details: {
+      env: 'IRUN_FSYNC=0',
+      ms: round(a.ms, 1),
+      peakRssMb: round(a.peakRssMb, 1),
+      journalBytes: a.journalBytes,
+    },
+  });
+  figures.push({
+    name: `engine.forEach${large}.items`,
+    value: b.perSecond,
+    unit: 'items/s',
+    details: {
+      env: 'IRUN_FSYNC=0',
+      ms: round(b.ms, 1),
+      peakRssMb: round(b.peakRssMb, 1),
+      journalBytes: b.journalBytes,
+    },
+  });
+  figures.push({
+    name: `engine.forEach${small}.peakRss`,
+    value: a.peakRssMb,
+    unit: 'MB',
+    details: { rssBeforeRunMb: round(a.rssBeforeMb, 1) },
+  });
+  figures.push({
+    name: `engine.forEach${large}.peakRss`,
+    value: b.peakRssMb,
+    unit: 'MB',
+    target: '≤ 250 MB',
+    pass: b.peakRssMb <= 250,
+    details: { rssBeforeRunMb: round(b.rssBeforeMb, 1) },
+  });
   // "Not growing with item count": 10× the items may not cost more than 1.2× the memory.
   const growth = b.peakRssMb / a.peakRssMb;
-  figures.push({ name: 'engine.forEach.rssGrowth', value: growth, unit: `× (${large} / ${small} items)`, target: '≤ 1.2× (flat)', pass: growth <= 1.2 });
+  figures.push({
+    name: 'engine.forEach.rssGrowth',
+    value: growth,
+    unit: `× (${large} / ${small} items)`,
+    target: '≤ 1.2× (flat)',
+    pass: growth <= 1.2,
+  });
   return figures;
 }

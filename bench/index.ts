@@ -22,7 +22,9 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<Figure[]>> = {
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
-  process.stderr.write(`usage: node dist/bench/index.js [--quick] [--only ${Object.keys(BENCHES).join('|')}] [--out file]\n`);
+  process.stderr.write(
+    `usage: node dist/bench/index.js [--quick] [--only ${Object.keys(BENCHES).join('|')}] [--out file]\n`,
+  );
   process.exit(2);
 }
 
@@ -44,7 +46,9 @@ for (const name of only) if (!BENCHES[name]) usage(`unknown benchmark '${name}'`
 const options: BenchOptions = { quick, childTimeoutMs: quick ? 120_000 : 300_000 };
 const started = new Date();
 const env = machine();
-process.stdout.write(`irun benchmarks${quick ? ' (--quick)' : ''} — node ${env.node}, ${env.nproc} CPUs, ${env.memoryMb} MB, load ${(env.loadAverageAtStart as number[]).join(' ')}\n`);
+process.stdout.write(
+  `irun benchmarks${quick ? ' (--quick)' : ''} — node ${env.node}, ${env.nproc} CPUs, ${env.memoryMb} MB, load ${(env.loadAverageAtStart as number[]).join(' ')}\n`,
+);
 
 const figures: Figure[] = [];
 const failures: { bench: string; error: string }[] = [];
@@ -77,5 +81,7 @@ const summary = {
   failures,
 };
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
-process.stdout.write(`\n${summary.passed} of ${targets.length} targets met${summary.missed.length ? `; missed: ${summary.missed.join(', ')}` : ''}; ${summary.durationSeconds} s; results in ${path.relative(process.cwd(), out) || out}\n`);
+process.stdout.write(
+  `\n${summary.passed} of ${targets.length} targets met${summary.missed.length ? `; missed: ${summary.missed.join(', ')}` : ''}; ${summary.durationSeconds} s; results in ${path.relative(process.cwd(), out) || out}\n`,
+);
 if (failures.length) process.exitCode = 1;

@@ -49,10 +49,18 @@ export interface ChildRun {
 }
 
 /** Run a command to its end, timing its wall clock; killed (SIGKILL) after `timeoutMs`. */
-export function runTimed(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ChildRun> {
+export function runTimed(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout.length < 4_000_000 ? (stdout += d) : undefined));
@@ -77,14 +85,24 @@ export function emit(result: unknown): void {
 }
 
 /** Run a compiled bench worker (dist/bench/worker.js <kind> <json>) and return what it emitted. */
-export async function runWorker<T>(kind: string, params: unknown, options: { timeoutMs: number; nodeArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<T> {
-  const r = await runTimed(process.execPath, [...(options.nodeArgs ?? []), path.join(BENCH_DIST, 'worker.js'), kind, JSON.stringify(params)], {
-    timeoutMs: options.timeoutMs,
-    ...(options.env ? { env: options.env } : {}),
-  });
+export async function runWorker<T>(
+  kind: string,
+  params: unknown,
+  options: { timeoutMs: number; nodeArgs?: string[]; env?: NodeJS.ProcessEnv },
+): Promise<T> {
+  const r = await runTimed(
+    process.execPath,
+    [...(options.nodeArgs ?? []), path.join(BENCH_DIST, 'worker.js'), kind, JSON.stringify(params)],
+    {
+      timeoutMs: options.timeoutMs,
+      ...(options.env ? { env: options.env } : {}),
+    },
+  );
   const line = r.stdout.split('\n').find((l) => l.startsWith(MARK));
   if (r.code !== 0 || !line) {
-    throw new Error(`bench worker '${kind}' failed (exit ${r.code ?? r.signal}${r.signal === 'SIGKILL' ? ', time limit' : ''}): ${r.stderr.slice(-2000) || r.stdout.slice(-2000)}`);
+    throw new Error(
+      `bench worker '${kind}' failed (exit ${r.code ?? r.signal}${r.signal === 'SIGKILL' ? ', time limit' : ''}): ${r.stderr.slice(-2000) || r.stdout.slice(-2000)}`,
+    );
   }
   return JSON.parse(line.slice(MARK.length)) as T;
 }

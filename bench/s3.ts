@@ -39,7 +39,11 @@ interface ServerChild {
 
 function startServerChild(count: number, latencyMs: number, timeoutMs: number): Promise<ServerChild> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(BENCH_DIST, 'worker.js'), 's3-server', JSON.stringify({ count, latencyMs })], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(BENCH_DIST, 'worker.js'), 's3-server', JSON.stringify({ count, latencyMs })],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     let buf = '';
     let stderr = '';
@@ -90,8 +94,15 @@ export interface ClientResult {
  * irun code, no evidence): what the SDK alone costs per object on this machine.
  */
 async function rawSdk(p: { url: string; count: number; concurrency: number }): Promise<ClientResult> {
-  const { S3Client, ListObjectVersionsCommand, GetObjectAclCommand, PutObjectAclCommand } = await import('@aws-sdk/client-s3');
-  const s3 = new S3Client({ region: 'us-east-1', endpoint: p.url, forcePathStyle: true, retryMode: 'adaptive', maxAttempts: 5 });
+  const { S3Client, ListObjectVersionsCommand, GetObjectAclCommand, PutObjectAclCommand } =
+    await import('@aws-sdk/client-s3');
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: p.url,
+    forcePathStyle: true,
+    retryMode: 'adaptive',
+    maxAttempts: 5,
+  });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let changed = 0;
@@ -109,7 +120,10 @@ async function rawSdk(p: { url: string; count: number; concurrency: number }): P
             Bucket: BUCKET,
             Key: v.Key!,
             VersionId: v.VersionId,
-            AccessControlPolicy: { Owner: acl.Owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: acl.Owner?.ID }, Permission: 'FULL_CONTROL' }] },
+            AccessControlPolicy: {
+              Owner: acl.Owner,
+              Grants: [{ Grantee: { Type: 'CanonicalUser', ID: acl.Owner?.ID }, Permission: 'FULL_CONTROL' }],
+            },
           }),
         );
         changed++;
@@ -123,11 +137,25 @@ async function rawSdk(p: { url: string; count: number; concurrency: number }): P
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   s3.destroy();
-  return { count: p.count, concurrency: p.concurrency, ms, objectsPerSec: p.count / (ms / 1000), cpuMs, objectsPerCpuSec: p.count / (cpuMs / 1000), peakRssMb: peakRssMb(), changed };
+  return {
+    count: p.count,
+    concurrency: p.concurrency,
+    ms,
+    objectsPerSec: p.count / (ms / 1000),
+    cpuMs,
+    objectsPerCpuSec: p.count / (cpuMs / 1000),
+    peakRssMb: peakRssMb(),
+    changed,
+  };
 }
 
 /** In a child: reset the ACLs of every object through the action, as a step would. */
-export async function s3ClientWorker(p: { url: string; count: number; concurrency: number; raw?: boolean }): Promise<ClientResult> {
+export async function s3ClientWorker(p: {
+  url: string;
+  count: number;
+  concurrency: number;
+  raw?: boolean;
+}): Promise<ClientResult> {
   process.env.AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
   process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
   delete process.env.AWS_SESSION_TOKEN;
@@ -142,7 +170,14 @@ export async function s3ClientWorker(p: { url: string; count: number; concurrenc
   try {
     // Evidence goes to files as in a real run (in memory it would grow with the object count).
     const store = RunStore.create(root, 'bench', { irunVersion: 'bench' });
-    const ctx = { ...makeCtx({ aws: { region: 'us-east-1', endpointUrl: p.url }, stepId: 'reset', action: 'aws.s3.resetObjectAcls' }), evidence: store.evidenceFor('reset') };
+    const ctx = {
+      ...makeCtx({
+        aws: { region: 'us-east-1', endpointUrl: p.url },
+        stepId: 'reset',
+        action: 'aws.s3.resetObjectAcls',
+      }),
+      evidence: store.evidenceFor('reset'),
+    };
     const input = { bucket: BUCKET, prefix: 'data/', concurrency: p.concurrency };
     const action = objectActions.resetObjectAcls;
     const cpu0 = process.cpuUsage();
@@ -169,11 +204,21 @@ export async function s3ClientWorker(p: { url: string; count: number; concurrenc
   }
 }
 
-async function resetOver(count: number, latencyMs: number, concurrency: number, o: BenchOptions, raw = false): Promise<ClientResult & { requests: Record<string, number>; peakInFlight: number }> {
+async function resetOver(
+  count: number,
+  latencyMs: number,
+  concurrency: number,
+  o: BenchOptions,
+  raw = false,
+): Promise<ClientResult & { requests: Record<string, number>; peakInFlight: number }> {
   const server = await startServerChild(count, latencyMs, o.childTimeoutMs);
   let result: ClientResult;
   try {
-    result = await runWorker<ClientResult>('s3-client', { url: server.url, count, concurrency, raw }, { timeoutMs: o.childTimeoutMs });
+    result = await runWorker<ClientResult>(
+      's3-client',
+      { url: server.url, count, concurrency, raw },
+      { timeoutMs: o.childTimeoutMs },
+    );
   } catch (err) {
     await server.stop();
     throw err;
@@ -193,12 +238,39 @@ export async function s3Bench(o: BenchOptions): Promise<Figure[]> {
   const seq = await resetOver(nSeq, latency, 1, o);
   const par = await resetOver(nA, latency, concurrency, o);
   const bound = concurrency / (REQUESTS_PER_OBJECT * (latency / 1000));
-  figures.push({ name: `s3.reset${nA}.c${concurrency}.lat${latency}ms`, value: par.objectsPerSec, unit: 'objects/s', details: { ms: round(par.ms, 1), requests: par.requests, peakInFlight: par.peakInFlight } });
-  figures.push({ name: 's3.latencyBound', value: bound, unit: 'objects/s', details: { formula: `${concurrency} / (${REQUESTS_PER_OBJECT} requests × ${latency} ms)` } });
-  figures.push({ name: 's3.shareOfBound', value: (100 * par.objectsPerSec) / bound, unit: '%', target: '≥ 80% of the latency bound', pass: par.objectsPerSec / bound >= 0.8 });
-  figures.push({ name: `s3.reset${nSeq}.c1.lat${latency}ms`, value: seq.objectsPerSec, unit: 'objects/s', details: { ms: round(seq.ms, 1), requests: seq.requests } });
+  figures.push({
+    name: `s3.reset${nA}.c${concurrency}.lat${latency}ms`,
+    value: par.objectsPerSec,
+    unit: 'objects/s',
+    details: { ms: round(par.ms, 1), requests: par.requests, peakInFlight: par.peakInFlight },
+  });
+  figures.push({
+    name: 's3.latencyBound',
+    value: bound,
+    unit: 'objects/s',
+    details: { formula: `${concurrency} / (${REQUESTS_PER_OBJECT} requests × ${latency} ms)` },
+  });
+  figures.push({
+    name: 's3.shareOfBound',
+    value: (100 * par.objectsPerSec) / bound,
+    unit: '%',
+    target: '≥ 80% of the latency bound',
+    pass: par.objectsPerSec / bound >= 0.8,
+  });
+  figures.push({
+    name: `s3.reset${nSeq}.c1.lat${latency}ms`,
+    value: seq.objectsPerSec,
+    unit: 'objects/s',
+    details: { ms: round(seq.ms, 1), requests: seq.requests },
+  });
   const speedup = par.objectsPerSec / seq.objectsPerSec;
-  figures.push({ name: 's3.speedupOverSequential', value: speedup, unit: '×', target: '≥ 20× sequential', pass: speedup >= 20 });
+  figures.push({
+    name: 's3.speedupOverSequential',
+    value: speedup,
+    unit: '×',
+    target: '≥ 20× sequential',
+    pass: speedup >= 20,
+  });
 
   // (b) no added latency: CPU cost of signing, sending and parsing
   const nB = o.quick ? 5_000 : 20_000;
@@ -217,7 +289,11 @@ export async function s3Bench(o: BenchOptions): Promise<Figure[]> {
     name: `s3.rawSdk${nB}.perCore`,
     value: sdk.objectsPerCpuSec,
     unit: 'objects/s per core',
-    details: { what: 'the same requests with a bare S3Client, no irun code', wallObjectsPerSec: round(sdk.objectsPerSec, 1), clientCpuMs: round(sdk.cpuMs, 1) },
+    details: {
+      what: 'the same requests with a bare S3Client, no irun code',
+      wallObjectsPerSec: round(sdk.objectsPerSec, 1),
+      clientCpuMs: round(sdk.cpuMs, 1),
+    },
   });
   figures.push({ name: 's3.irunCpuOverSdk', value: cpu.cpuMs / sdk.cpuMs, unit: '× bare SDK CPU per object' });
 
@@ -230,12 +306,30 @@ export async function s3Bench(o: BenchOptions): Promise<Figure[]> {
     // The largest run is CPU-bound on the SDK (see s3.rawSdk): give it a longer limit.
     large = await resetOver(nLarge, 0, concurrency, { ...o, childTimeoutMs: o.childTimeoutMs * 3 });
   } catch (err) {
-    figures.push({ name: `s3.reset${nLarge}.peakRss`, value: NaN, unit: 'MB', target: 'run to completion', pass: false, details: { error: String((err as Error).message).slice(0, 500) } });
+    figures.push({
+      name: `s3.reset${nLarge}.peakRss`,
+      value: NaN,
+      unit: 'MB',
+      target: 'run to completion',
+      pass: false,
+      details: { error: String((err as Error).message).slice(0, 500) },
+    });
     return figures;
   }
   figures.push({ name: `s3.reset${nSmall}.peakRss`, value: small.peakRssMb, unit: 'MB' });
-  figures.push({ name: `s3.reset${nLarge}.peakRss`, value: large.peakRssMb, unit: 'MB', details: { objectsPerSec: round(large.objectsPerSec, 1) } });
+  figures.push({
+    name: `s3.reset${nLarge}.peakRss`,
+    value: large.peakRssMb,
+    unit: 'MB',
+    details: { objectsPerSec: round(large.objectsPerSec, 1) },
+  });
   const growth = large.peakRssMb / small.peakRssMb;
-  figures.push({ name: 's3.rssGrowth', value: growth, unit: `× (${nLarge} / ${nSmall} objects)`, target: '≤ 1.2×', pass: growth <= 1.2 });
+  figures.push({
+    name: 's3.rssGrowth',
+    value: growth,
+    unit: `× (${nLarge} / ${nSmall} objects)`,
+    target: '≤ 1.2×',
+    pass: growth <= 1.2,
+  });
   return figures;
 }

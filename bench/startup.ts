@@ -28,13 +28,18 @@ export async function startupWorker(params: { files: string[] }) {
   const namespaces = new Set<string>();
   for (const f of params.files) {
     if (!/\.ya?ml$/.test(f)) continue;
-    for (const m of readFileSync(f, 'utf8').matchAll(/^\s*(?:-\s+)?action:\s*"?([a-z][\w.-]*)\.[A-Za-z]\w*"?\s*$/gm)) namespaces.add(m[1]);
+    for (const m of readFileSync(f, 'utf8').matchAll(/^\s*(?:-\s+)?action:\s*"?([a-z][\w.-]*)\.[A-Za-z]\w*"?\s*$/gm))
+      namespaces.add(m[1]);
   }
   for (const ns of namespaces) if (registry.hasNamespace(ns)) await registry.pack(ns);
   const t4 = performance.now();
-  const results = await validatePaths(params.files.map((f) => path.resolve(f)), { cwd: ROOT });
+  const results = await validatePaths(
+    params.files.map((f) => path.resolve(f)),
+    { cwd: ROOT },
+  );
   const t5 = performance.now();
-  if (results.some((r) => r.diagnostics.some((d) => d.severity === 'error'))) throw new Error('the benchmark runbooks do not validate');
+  if (results.some((r) => r.diagnostics.some((d) => d.severity === 'error')))
+    throw new Error('the benchmark runbooks do not validate');
   return {
     nodeBootMs: t0,
     oclifMs: t1 - t0,

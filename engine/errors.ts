@@ -131,7 +131,8 @@ export function serializeError(err: unknown): SerializedError {
     const out: SerializedError = { code: err.code, message: err.message };
     if (err.details) out.details = err.details;
     if (err.location) out.location = err.location;
-    const cause = err.cause as { name?: string; message?: string; $metadata?: { requestId?: string }; code?: string } | undefined;
+    const cause = err.cause as
+      { name?: string; message?: string; $metadata?: { requestId?: string }; code?: string } | undefined;
     if (cause && typeof cause === 'object') {
       out.cause = {
         name: cause.name,

@@ -110,30 +110,41 @@ export function initRunbook(name: string, options: InitOptions = {}): InitResult
   if (!found) {
     throw new IrunError(Codes.FILE_NOT_FOUND, `no built-in runbook '${name}'`, {
       exit: ExitCode.FAILED,
-      suggestions: builtins.length ? [`built-in runbooks: ${builtins.map((b) => b.name).join(', ')}`] : ['this installation ships no runbooks'],
+      suggestions: builtins.length
+        ? [`built-in runbooks: ${builtins.map((b) => b.name).join(', ')}`]
+        : ['this installation ships no runbooks'],
     });
   }
   const dest = path.resolve(cwd, options.to ?? 'runbooks');
   const schemas = options.schemasDir ?? installedSchemasDir(cwd);
   const plan = [
     { from: found.file, to: path.join(dest, found.name), schema: path.join(schemas, 'runbook.schema.json') },
-    ...found.scenarios.map((s) => ({ from: s, to: path.join(dest, 'scenarios', path.basename(s)), schema: path.join(schemas, 'scenario.schema.json') })),
+    ...found.scenarios.map((s) => ({
+      from: s,
+      to: path.join(dest, 'scenarios', path.basename(s)),
+      schema: path.join(schemas, 'scenario.schema.json'),
+    })),
   ];
   if (!options.force) {
     const existing = plan.filter((f) => existsSync(f.to));
     if (existing.length) {
       const shown = existing.map((f) => path.relative(cwd, f.to) || f.to);
-      throw new IrunError(Codes.FILE_EXISTS, `${shown[0]} already exists${shown.length > 1 ? ` (and ${shown.length - 1} more)` : ''}; nothing was copied`, {
-        exit: ExitCode.FAILED,
-        suggestions: ['use --force to overwrite, or --to <dir> to copy elsewhere'],
-        details: { files: shown },
-      });
+      throw new IrunError(
+        Codes.FILE_EXISTS,
+        `${shown[0]} already exists${shown.length > 1 ? ` (and ${shown.length - 1} more)` : ''}; nothing was copied`,
+        {
+          exit: ExitCode.FAILED,
+          suggestions: ['use --force to overwrite, or --to <dir> to copy elsewhere'],
+          details: { files: shown },
+        },
+      );
     }
   }
   for (const f of plan) {
     mkdirSync(path.dirname(f.to), { recursive: true });
     const text = readFileSync(f.from, 'utf8');
-    if (SCHEMA_LINE.test(text) || f.from === found.file) writeFileSync(f.to, setSchemaLine(text, schemaRef(path.dirname(f.to), f.schema)));
+    if (SCHEMA_LINE.test(text) || f.from === found.file)
+      writeFileSync(f.to, setSchemaLine(text, schemaRef(path.dirname(f.to), f.schema)));
     else copyFileSync(f.from, f.to);
   }
   return {

@@ -29,7 +29,10 @@ export function writeOut(out: string | undefined, text: string): boolean {
     mkdirSync(path.dirname(full), { recursive: true });
     writeFileSync(full, text);
   } catch (cause) {
-    throw new IrunError(Codes.WRITE_FAILED, `cannot write ${out}: ${(cause as Error).message}`, { cause, exit: ExitCode.FAILED });
+    throw new IrunError(Codes.WRITE_FAILED, `cannot write ${out}: ${(cause as Error).message}`, {
+      cause,
+      exit: ExitCode.FAILED,
+    });
   }
   return true;
 }

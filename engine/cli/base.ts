@@ -18,13 +18,24 @@ export abstract class BaseCommand extends Command {
   /** Print an error the irun way and return the exit code it maps to. */
   protected report(err: unknown): number {
     const c = this.color;
-    const e = err as Error & { oclif?: { exit?: number }; code?: string; exit?: number; suggestions?: string[]; location?: { file?: string; line?: number; column?: number } };
+    const e = err as Error & {
+      oclif?: { exit?: number };
+      code?: string;
+      exit?: number;
+      suggestions?: string[];
+      location?: { file?: string; line?: number; column?: number };
+    };
     let code: string;
     let exit: number;
     if (err instanceof IrunError) {
       code = err.code;
       exit = err.exit;
-    } else if (e?.oclif?.exit !== undefined || /Unexpected argument|Nonexistent flag|Missing required flag|Expected --|Missing \d+ required arg|flag .* expects|Parsing --/i.test(e?.message ?? '')) {
+    } else if (
+      e?.oclif?.exit !== undefined ||
+      /Unexpected argument|Nonexistent flag|Missing required flag|Expected --|Missing \d+ required arg|flag .* expects|Parsing --/i.test(
+        e?.message ?? '',
+      )
+    ) {
       code = Codes.USAGE;
       exit = e?.oclif?.exit === 0 ? 0 : ExitCode.USAGE;
     } else {
@@ -32,7 +43,9 @@ export abstract class BaseCommand extends Command {
       exit = ExitCode.USAGE;
     }
     if (exit === 0) return 0;
-    const where = e?.location?.file ? `${e.location.file}${e.location.line ? `:${e.location.line}:${e.location.column ?? 1}` : ''}: ` : '';
+    const where = e?.location?.file
+      ? `${e.location.file}${e.location.line ? `:${e.location.line}:${e.location.column ?? 1}` : ''}: `
+      : '';
     const message = safe(String(e?.message ?? err).replace(/^Error: /, ''), true);
     process.stderr.write(`${c.red('error')} ${c.bold(code)} ${where}${message}\n`);
     for (const s of e?.suggestions ?? []) process.stderr.write(`  ${c.dim('hint:')} ${safe(s)}\n`);
@@ -65,12 +78,30 @@ export function defaultActor(): string {
 }
 
 export const awsFlags = {
-  region: Flags.string({ description: 'AWS region (default: the runbook aws.region, then AWS_REGION).', helpGroup: 'AWS' }),
+  region: Flags.string({
+    description: 'AWS region (default: the runbook aws.region, then AWS_REGION).',
+    helpGroup: 'AWS',
+  }),
   profile: Flags.string({ description: 'Named AWS profile from your shared config.', helpGroup: 'AWS' }),
-  'role-arn': Flags.string({ description: 'Role to assume for every AWS call (act in another account).', helpGroup: 'AWS' }),
-  'external-id': Flags.string({ description: 'External id for --role-arn.', helpGroup: 'AWS', dependsOn: ['role-arn'] }),
-  'endpoint-url': Flags.string({ description: 'Send every AWS call to this endpoint (local emulators, tests); S3 uses path-style.', helpGroup: 'AWS' }),
-  'max-attempts': Flags.integer({ description: 'Attempts per AWS call (adaptive retry mode).', helpGroup: 'AWS', min: 1, max: 20 }),
+  'role-arn': Flags.string({
+    description: 'Role to assume for every AWS call (act in another account).',
+    helpGroup: 'AWS',
+  }),
+  'external-id': Flags.string({
+    description: 'External id for --role-arn.',
+    helpGroup: 'AWS',
+    dependsOn: ['role-arn'],
+  }),
+  'endpoint-url': Flags.string({
+    description: 'Send every AWS call to this endpoint (local emulators, tests); S3 uses path-style.',
+    helpGroup: 'AWS',
+  }),
+  'max-attempts': Flags.integer({
+    description: 'Attempts per AWS call (adaptive retry mode).',
+    helpGroup: 'AWS',
+    min: 1,
+    max: 20,
+  }),
 };
 
 /** Flags of the commands that run a runbook (exec, resume). */

@@ -25,11 +25,19 @@ export class TtyHuman implements Human {
     const c = this.c;
     const out = this.io.output;
     const ctx = { input: this.io.input, output: this.io.output } as never;
-    out.write(`\n  ${c.bold(c.cyan('▶'))} ${c.bold(safe(p.step.title ?? p.step.id))} ${c.dim(p.step.ref ? `(${p.step.ref})` : '')}\n`);
+    out.write(
+      `\n  ${c.bold(c.cyan('▶'))} ${c.bold(safe(p.step.title ?? p.step.id))} ${c.dim(p.step.ref ? `(${p.step.ref})` : '')}\n`,
+    );
     if (p.instructions) out.write(`${indent(safe(p.instructions.trimEnd(), true), 4)}\n`);
     let checklist: Record<string, boolean> | undefined;
     if (p.checklist.length) {
-      const done = await checkbox({ message: 'Checklist — tick what is done', choices: p.checklist.map((item) => ({ name: safe(item), value: item })) }, ctx);
+      const done = await checkbox(
+        {
+          message: 'Checklist — tick what is done',
+          choices: p.checklist.map((item) => ({ name: safe(item), value: item })),
+        },
+        ctx,
+      );
       checklist = Object.fromEntries(p.checklist.map((item) => [item, done.includes(item)]));
     }
     const ask: AskSpec | undefined = p.ask;
@@ -38,7 +46,11 @@ export class TtyHuman implements Human {
       value = await confirm({ message: 'Done?', default: true }, ctx);
     } else {
       const message = safe(ask.message ?? p.step.title ?? p.step.id);
-      const choices = (ask.choices ?? []).map((ch) => (typeof ch === 'string' ? { name: ch, value: ch } : { name: ch.name ?? ch.value, value: ch.value, description: ch.description }));
+      const choices = (ask.choices ?? []).map((ch) =>
+        typeof ch === 'string'
+          ? { name: ch, value: ch }
+          : { name: ch.name ?? ch.value, value: ch.value, description: ch.description },
+      );
       switch (ask.type) {
         case 'confirm':
           value = await confirm({ message, default: typeof ask.default === 'boolean' ? ask.default : undefined }, ctx);
@@ -47,13 +59,36 @@ export class TtyHuman implements Human {
           value = await select({ message, choices, default: ask.default as string | undefined }, ctx);
           break;
         case 'multiselect':
-          value = await checkbox({ message, choices: choices.map((ch) => ({ ...ch, checked: Array.isArray(ask.default) && ask.default.includes(ch.value) })) }, ctx);
+          value = await checkbox(
+            {
+              message,
+              choices: choices.map((ch) => ({
+                ...ch,
+                checked: Array.isArray(ask.default) && ask.default.includes(ch.value),
+              })),
+            },
+            ctx,
+          );
           break;
         case 'number':
-          value = await number({ message, default: typeof ask.default === 'number' ? ask.default : undefined, required: ask.required !== false }, ctx);
+          value = await number(
+            {
+              message,
+              default: typeof ask.default === 'number' ? ask.default : undefined,
+              required: ask.required !== false,
+            },
+            ctx,
+          );
           break;
         default:
-          value = await input({ message, default: ask.default === undefined || ask.default === null ? undefined : String(ask.default), required: ask.required === true }, ctx);
+          value = await input(
+            {
+              message,
+              default: ask.default === undefined || ask.default === null ? undefined : String(ask.default),
+              required: ask.required === true,
+            },
+            ctx,
+          );
       }
     }
     return { value, actor: this.actor, source: 'prompt', ...(checklist ? { checklist } : {}) };

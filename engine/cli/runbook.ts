@@ -12,7 +12,9 @@ export const BUILTIN_RUNBOOKS = path.join(PACKAGE_ROOT, 'runbooks');
 
 export function builtinRunbookNames(): string[] {
   try {
-    return readdirSync(BUILTIN_RUNBOOKS).filter((f) => /\.ya?ml$/.test(f)).sort();
+    return readdirSync(BUILTIN_RUNBOOKS)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
   } catch {
     return [];
   }
@@ -27,10 +29,14 @@ export function resolveRunbookPath(arg: string, cwd = process.cwd()): string {
   for (const candidate of [base, `${base}.yaml`, `${base}.yml`]) {
     if (names.includes(candidate)) return path.join(BUILTIN_RUNBOOKS, candidate);
   }
-  throw new IrunError(Codes.FILE_NOT_FOUND, `runbook '${arg}' not found (no such file, and no built-in runbook of that name)`, {
-    exit: ExitCode.FAILED,
-    suggestions: names.length ? [`built-in runbooks: ${names.join(', ')}`] : [],
-  });
+  throw new IrunError(
+    Codes.FILE_NOT_FOUND,
+    `runbook '${arg}' not found (no such file, and no built-in runbook of that name)`,
+    {
+      exit: ExitCode.FAILED,
+      suggestions: names.length ? [`built-in runbooks: ${names.join(', ')}`] : [],
+    },
+  );
 }
 
 /** Read the `plugins:` of irun.config.yaml in the working directory, if there is one. */
@@ -71,13 +77,18 @@ export async function loadForRun(file: string, registry = new Registry()): Promi
   if (cfg?.plugins.length) await registry.loadPlugins(cfg.plugins, cfg.dir);
   const { validateRunbook } = await import('../validate/index.js');
   const loaded = await loadRunbookFile(file);
-  const diagnostics = hasErrors(loaded.diagnostics) || !loaded.doc ? loaded.diagnostics : await validateRunbook(loaded, { registry });
+  const diagnostics =
+    hasErrors(loaded.diagnostics) || !loaded.doc ? loaded.diagnostics : await validateRunbook(loaded, { registry });
   if (hasErrors(diagnostics) || !loaded.doc) {
     throw Object.assign(
-      new IrunError(Codes.RUNBOOK_INVALID, `runbook ${path.relative(process.cwd(), file) || file} does not validate; nothing was run`, {
-        exit: ExitCode.FAILED,
-        details: { diagnostics },
-      }),
+      new IrunError(
+        Codes.RUNBOOK_INVALID,
+        `runbook ${path.relative(process.cwd(), file) || file} does not validate; nothing was run`,
+        {
+          exit: ExitCode.FAILED,
+          details: { diagnostics },
+        },
+      ),
       { diagnostics, loaded },
     );
   }

@@ -37,21 +37,33 @@ export function readYamlMap(file: string, what: string): Record<string, unknown>
     });
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new IrunError(Codes.USAGE, `${what} file '${file}' must be a map of name: value`, { exit: ExitCode.USAGE });
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new IrunError(Codes.USAGE, `${what} file '${file}' must be a map of name: value`, { exit: ExitCode.USAGE });
   return value as Record<string, unknown>;
 }
 
-
 /** Run (or resume) with the journal and a console or JSON reporter; prints what to do next. */
-export async function runWithStore(o: { store: RunStore; json?: boolean; doc: import('../model.js').RunbookDoc; base: import('../run/executor.js').ExecuteOptions }): Promise<RunResult> {
+export async function runWithStore(o: {
+  store: RunStore;
+  json?: boolean;
+  doc: import('../model.js').RunbookDoc;
+  base: import('../run/executor.js').ExecuteOptions;
+}): Promise<RunResult> {
   const { store } = o;
-  const reporter = o.json ? jsonLinesReporter(process.stdout) : consoleReporter({ out: process.stdout, color: colorEnabled(process.stdout), doc: o.doc });
+  const reporter = o.json
+    ? jsonLinesReporter(process.stdout)
+    : consoleReporter({ out: process.stdout, color: colorEnabled(process.stdout), doc: o.doc });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   let result: RunResult;
   try {
-    result = await execute({ ...o.base, listeners: [store.listener(), reporter], evidenceFor: (step) => store.evidenceFor(step), signal: controller.signal });
+    result = await execute({
+      ...o.base,
+      listeners: [store.listener(), reporter],
+      evidenceFor: (step) => store.evidenceFor(step),
+      signal: controller.signal,
+    });
   } finally {
     process.removeListener('SIGINT', onSigint);
     (reporter as { close?: () => void }).close?.();
@@ -69,13 +81,18 @@ function printNext(result: RunResult, dir: string): void {
   if (result.status === 'waiting' && result.waiting) {
     const w = result.waiting;
     const flag = w.reason === 'answer' ? `--answer ${w.step}=<value>` : `--approve ${w.step}`;
-    out.write(`  waiting for ${w.reason === 'answer' ? 'an answer' : 'approval'} at step ${w.step}. To continue:\n    irun resume ${id} ${flag}\n`);
+    out.write(
+      `  waiting for ${w.reason === 'answer' ? 'an answer' : 'approval'} at step ${w.step}. To continue:\n    irun resume ${id} ${flag}\n`,
+    );
   } else if (result.status === 'failed' && result.state.failedStep) {
     out.write(`  after fixing the cause, retry the failed step with:  irun resume ${id}\n`);
   }
   if (result.state.run.dryRun) {
     out.write(`\n  Plan — what a real run would change (${result.changes.length}):\n`);
-    for (const ch of result.changes) out.write(`    ${ch.step}  ${ch.action}: ${safe(ch.plan?.summary ?? '')}${ch.plan?.noop ? ' (already so: no change)' : ''}\n`);
+    for (const ch of result.changes)
+      out.write(
+        `    ${ch.step}  ${ch.action}: ${safe(ch.plan?.summary ?? '')}${ch.plan?.noop ? ' (already so: no change)' : ''}\n`,
+      );
     if (!result.changes.length) out.write('    nothing\n');
   }
   if (result.status !== 'waiting') out.write(`  report: irun report ${id} --format md\n`);
@@ -85,13 +102,29 @@ function printNext(result: RunResult, dir: string): void {
  * Who answers, in order: --answer/--approve/--yes, the --answers file, a scenario (simulation),
  * then the responder at the terminal.
  */
-export function buildHuman(flags: { answers?: string; answer?: string[]; yes?: boolean; approve?: string[]; 'no-input'?: boolean }, actor: string, scenario?: Human): Human {
+export function buildHuman(
+  flags: { answers?: string; answer?: string[]; yes?: boolean; approve?: string[]; 'no-input'?: boolean },
+  actor: string,
+  scenario?: Human,
+): Human {
   const chain: Human[] = [];
   const cli = parsePairs(flags.answer, 'answer');
-  chain.push(new PresetHuman({ actor, answers: cli, approvals: flags.approve ?? [], approveAll: flags.yes, answerSource: 'flag' }));
-  if (flags.answers) chain.push(new PresetHuman({ actor, answers: readYamlMap(flags.answers, 'answers'), answerSource: 'answers-file' }));
+  chain.push(
+    new PresetHuman({
+      actor,
+      answers: cli,
+      approvals: flags.approve ?? [],
+      approveAll: flags.yes,
+      answerSource: 'flag',
+    }),
+  );
+  if (flags.answers)
+    chain.push(
+      new PresetHuman({ actor, answers: readYamlMap(flags.answers, 'answers'), answerSource: 'answers-file' }),
+    );
   if (scenario) chain.push(scenario);
-  if (process.stdin.isTTY && process.stdout.isTTY && !flags['no-input'] && !process.env.CI) chain.push(new TtyHuman(actor));
+  if (process.stdin.isTTY && process.stdout.isTTY && !flags['no-input'] && !process.env.CI)
+    chain.push(new TtyHuman(actor));
   return new ChainHuman(chain);
 }
 
@@ -111,6 +144,7 @@ export interface ExecArgs {
 }
 
 /** The body of `irun exec`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- oclif flags, typed per command
 export async function execRun(args: ExecArgs, flags: Record<string, any>): Promise<void> {
   const file = resolveRunbookPath(args.runbook);
   let ready;
@@ -131,25 +165,37 @@ export async function execRun(args: ExecArgs, flags: Record<string, any>): Promi
     scenarioInputs = simulator.scenario.inputs ?? {};
   }
   const human = buildHuman(flags, actor, simulator ? new ScenarioHuman(simulator.scenario) : undefined);
-  const inputs: Record<string, unknown> = { ...scenarioInputs, ...(flags.inputs ? readYamlMap(flags.inputs, 'inputs') : {}), ...parsePairs(flags.input, 'input') };
+  const inputs: Record<string, unknown> = {
+    ...scenarioInputs,
+    ...(flags.inputs ? readYamlMap(flags.inputs, 'inputs') : {}),
+    ...parsePairs(flags.input, 'input'),
+  };
   // Bad inputs end here, before a run record exists.
-  await resolveInputs(ready.doc, inputs, { now: () => new Date(), run: { id: '', actor, dryRun: !!flags['dry-run'], simulated: !!simulator, startedAt: new Date().toISOString() } });
+  await resolveInputs(ready.doc, inputs, {
+    now: () => new Date(),
+    run: { id: '', actor, dryRun: !!flags['dry-run'], simulated: !!simulator, startedAt: new Date().toISOString() },
+  });
   const runId = flags['run-id'] ?? defaultRunId(new Date());
   const store = RunStore.create(runsDir(flags['run-dir']), runId, { irunVersion: VERSION });
   if (scenarioFile) store.setScenario(scenarioFile);
-  const result = await runWithStore({ store, json: flags.json, doc: ready.doc, base: {
+  const result = await runWithStore({
+    store,
+    json: flags.json,
     doc: ready.doc,
-    file: path.resolve(file),
-    sha256: ready.loaded.sha256,
-    registry: ready.registry,
-    human,
-    inputs,
-    dryRun: flags['dry-run'],
-    actor,
-    runId,
-    aws: awsSettingsFromFlags(flags),
-    version: VERSION,
-    ...(simulator ? { simulator } : {}),
-  } });
+    base: {
+      doc: ready.doc,
+      file: path.resolve(file),
+      sha256: ready.loaded.sha256,
+      registry: ready.registry,
+      human,
+      inputs,
+      dryRun: flags['dry-run'],
+      actor,
+      runId,
+      aws: awsSettingsFromFlags(flags),
+      version: VERSION,
+      ...(simulator ? { simulator } : {}),
+    },
+  });
   process.exitCode = exitCodeOf(result);
 }

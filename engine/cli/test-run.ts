@@ -31,12 +31,15 @@ function collect(paths: string[]): Job[] {
   };
   for (const p of paths) {
     const full = path.resolve(p);
-    if (!existsSync(full)) throw new IrunError('IRUN_FILE_NOT_FOUND', `${p}: no such file or directory`, { exit: ExitCode.USAGE });
+    if (!existsSync(full))
+      throw new IrunError('IRUN_FILE_NOT_FOUND', `${p}: no such file or directory`, { exit: ExitCode.USAGE });
     if (statSync(full).isDirectory()) walk(full);
     else if (path.basename(path.dirname(full)) === 'scenarios') {
       // A scenario file: its runbook is in the parent folder.
       const sc = loadScenario(full);
-      const rb = sc.runbook ? path.resolve(path.dirname(full), sc.runbook) : findRunbookFor(sc, path.dirname(path.dirname(full)));
+      const rb = sc.runbook
+        ? path.resolve(path.dirname(full), sc.runbook)
+        : findRunbookFor(sc, path.dirname(path.dirname(full)));
       jobs.set(rb, new Set([...(jobs.get(rb) ?? []), full]));
     } else addRunbook(full);
   }
@@ -54,30 +57,51 @@ function isRunbook(file: string): boolean {
 function findRunbookFor(sc: Scenario, dir: string): string {
   const candidates = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && isRunbook(path.join(dir, f)));
   if (sc.runbookId) {
-    const hit = candidates.find((f) => readFileSync(path.join(dir, f), 'utf8').match(new RegExp(`^id:\\s*${sc.runbookId}\\s*$`, 'm')));
+    const hit = candidates.find((f) =>
+      readFileSync(path.join(dir, f), 'utf8').match(new RegExp(`^id:\\s*${sc.runbookId}\\s*$`, 'm')),
+    );
     if (hit) return path.join(dir, hit);
   }
   if (candidates.length === 1) return path.join(dir, candidates[0]);
-  throw new IrunError('IRUN_SCENARIO_INVALID', `${sc.file}: cannot tell which runbook it belongs to; set 'runbook:'`, { exit: ExitCode.USAGE });
+  throw new IrunError('IRUN_SCENARIO_INVALID', `${sc.file}: cannot tell which runbook it belongs to; set 'runbook:'`, {
+    exit: ExitCode.USAGE,
+  });
 }
-
 
 function brokenScenario(file: string, err: unknown): ScenarioOutcome {
   const e = serializeError(err);
-  return { scenario: path.basename(file).replace(/\.ya?ml$/, ''), title: '(could not run)', file, passed: false, failures: [`${e.code}: ${e.message}`], durationMs: 0, path: [], calls: [], result: undefined as never, events: [] };
+  return {
+    scenario: path.basename(file).replace(/\.ya?ml$/, ''),
+    title: '(could not run)',
+    file,
+    passed: false,
+    failures: [`${e.code}: ${e.message}`],
+    durationMs: 0,
+    path: [],
+    calls: [],
+    result: undefined as never,
+    events: [],
+  };
 }
 
 function xml(s: string): string {
-  return s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  return s
+    .replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
 function junit(outcomes: { runbook: string; outcomes: ScenarioOutcome[]; error?: string }[]): string {
   const suites = outcomes.map((o) => {
     const cases = o.outcomes.map((s) => {
-      const body = s.passed ? '' : `<failure message="${xml(s.failures[0] ?? 'failed')}">${xml(s.failures.join('\n'))}</failure>`;
+      const body = s.passed
+        ? ''
+        : `<failure message="${xml(s.failures[0] ?? 'failed')}">${xml(s.failures.join('\n'))}</failure>`;
       return `    <testcase classname="${xml(relativeName(o.runbook))}" name="${xml(s.scenario)}" time="${(s.durationMs / 1000).toFixed(3)}">${body}</testcase>`;
     });
-    if (o.error) cases.push(`    <testcase classname="${xml(relativeName(o.runbook))}" name="validate"><failure message="${xml(o.error)}"/></testcase>`);
+    if (o.error)
+      cases.push(
+        `    <testcase classname="${xml(relativeName(o.runbook))}" name="validate"><failure message="${xml(o.error)}"/></testcase>`,
+      );
     const failures = o.outcomes.filter((s) => !s.passed).length + (o.error ? 1 : 0);
     return `  <testsuite name="${xml(relativeName(o.runbook))}" tests="${cases.length}" failures="${failures}">\n${cases.join('\n')}\n  </testsuite>`;
   });
@@ -90,7 +114,11 @@ export interface TestOutput {
   done(code: number): void;
 }
 
-export async function testRun(cmd: TestOutput, argv: string[], flags: { reporter: string; grep?: string }): Promise<void> {
+export async function testRun(
+  cmd: TestOutput,
+  argv: string[],
+  flags: { reporter: string; grep?: string },
+): Promise<void> {
   const paths = (argv as string[]).length ? (argv as string[]) : ['runbooks'];
   const jobs = collect(paths);
   const outcomes: { runbook: string; outcomes: ScenarioOutcome[]; error?: string }[] = [];
@@ -115,7 +143,15 @@ export async function testRun(cmd: TestOutput, argv: string[], flags: { reporter
       }
       if (flags.grep && !scenario.scenario.includes(flags.grep)) continue;
       try {
-        list.push(await rehearse({ scenario, doc: ready.doc, file: job.runbook, sha256: ready.loaded.sha256, registry: ready.registry }));
+        list.push(
+          await rehearse({
+            scenario,
+            doc: ready.doc,
+            file: job.runbook,
+            sha256: ready.loaded.sha256,
+            registry: ready.registry,
+          }),
+        );
       } catch (err) {
         list.push(brokenScenario(file, err));
       }
@@ -127,7 +163,19 @@ export async function testRun(cmd: TestOutput, argv: string[], flags: { reporter
   if (flags.reporter === 'json') {
     cmd.log(
       JSON.stringify(
-        outcomes.map((o) => ({ runbook: relativeName(o.runbook), error: o.error, scenarios: o.outcomes.map((s) => ({ scenario: s.scenario, title: s.title, file: relativeName(s.file), passed: s.passed, failures: s.failures, durationMs: s.durationMs, path: s.path })) })),
+        outcomes.map((o) => ({
+          runbook: relativeName(o.runbook),
+          error: o.error,
+          scenarios: o.outcomes.map((s) => ({
+            scenario: s.scenario,
+            title: s.title,
+            file: relativeName(s.file),
+            passed: s.passed,
+            failures: s.failures,
+            durationMs: s.durationMs,
+            path: s.path,
+          })),
+        })),
         null,
         2,
       ),
@@ -141,7 +189,9 @@ export async function testRun(cmd: TestOutput, argv: string[], flags: { reporter
       if (o.error) cmd.log(`  ${c.red('✖')} ${safe(o.error)}`);
       if (!o.error && o.outcomes.length === 0) cmd.log(c.dim('  no scenarios (add runbooks/scenarios/<name>.yaml)'));
       for (const s of o.outcomes) {
-        cmd.log(`  ${s.passed ? c.green('✔') : c.red('✖')} ${s.scenario} ${c.dim(`— ${safe(s.title)} (${s.path.length} steps, ${formatDuration(s.durationMs)})`)}`);
+        cmd.log(
+          `  ${s.passed ? c.green('✔') : c.red('✖')} ${s.scenario} ${c.dim(`— ${safe(s.title)} (${s.path.length} steps, ${formatDuration(s.durationMs)})`)}`,
+        );
         for (const f of s.failures) cmd.log(`      ${c.red(safe(f, true))}`);
       }
     }

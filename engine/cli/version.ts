@@ -3,4 +3,6 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../util/paths.js';
 
 /** irun's version, from package.json (user agents, run records). */
-export const VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;

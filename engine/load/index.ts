@@ -7,7 +7,20 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import type { Diagnostic, Severity } from '../diagnostics.js';
 import { Codes } from '../errors.js';
 import type { NodePath, RunbookDoc, SourceRange } from '../model.js';
@@ -39,7 +52,13 @@ export interface Loaded {
 /** Parse runbook text. Never throws. */
 export function parseRunbook(text: string, file: string): Loaded {
   const lineCounter = new LineCounter();
-  const yamlDoc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, keepSourceTokens: false });
+  const yamlDoc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    keepSourceTokens: false,
+  });
   const loaded = makeLoaded(file, text, lineCounter, yamlDoc);
   for (const [list, severity] of [
     [yamlDoc.errors, 'error'],
@@ -102,7 +121,12 @@ export async function loadRunbookFile(file: string, displayName: string = file):
   return parseRunbook(text, displayName);
 }
 
-function makeLoaded(file: string, text: string, lineCounter: LineCounter, yamlDoc: Document.Parsed | undefined): Loaded {
+function makeLoaded(
+  file: string,
+  text: string,
+  lineCounter: LineCounter,
+  yamlDoc: Document.Parsed | undefined,
+): Loaded {
   const rangeOf = (start: number, end: number): SourceRange => {
     const a = lineCounter.linePos(Math.min(start, text.length));
     const b = lineCounter.linePos(Math.min(Math.max(end, start), text.length));
@@ -149,7 +173,9 @@ function walk(doc: Document.Parsed, path: NodePath): { node: Node | undefined; p
     let nextPair: Pair | undefined;
     if (isMap(node)) {
       nextPair = findPair(doc, node, String(seg), 0);
-      if (nextPair) next = (isNode(nextPair.value) ? nextPair.value : undefined) ?? (isNode(nextPair.key) ? nextPair.key : undefined);
+      if (nextPair)
+        next =
+          (isNode(nextPair.value) ? nextPair.value : undefined) ?? (isNode(nextPair.key) ? nextPair.key : undefined);
     } else if (isSeq(node)) {
       const idx = typeof seg === 'number' ? seg : Number(seg);
       const item = Number.isInteger(idx) ? node.items[idx] : undefined;
@@ -201,4 +227,3 @@ function yamlMessage(message: string, code: string): string {
   if (code === 'BLOCK_AS_IMPLICIT_KEY') return `${first} (quote a value that contains ': ')`;
   return first;
 }
-

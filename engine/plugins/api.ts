@@ -98,6 +98,7 @@ export interface PlannedChange {
   details?: unknown;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- defaults let a pack hold actions of different types
 export interface ActionDefinition<I = any, O = any, B = any> {
   title?: string;
   description: string;
@@ -131,6 +132,7 @@ export interface PluginDefinition {
 }
 
 /** Identity helper that gives an action typed input/output/before. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ActionDefinition
 export function defineAction<I = any, O = any, B = any>(def: ActionDefinition<I, O, B>): ActionDefinition<I, O, B> {
   return def;
 }

@@ -40,7 +40,10 @@ export function splitActionId(id: string): { namespace: string; name: string } {
 
 let builtinManifest: Record<string, string> | undefined;
 export function builtinPacks(): Record<string, string> {
-  builtinManifest ??= JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'plugins/packs.json'), 'utf8')) as Record<string, string>;
+  builtinManifest ??= JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'plugins/packs.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
   return builtinManifest;
 }
 
@@ -88,7 +91,10 @@ export class Registry {
       const def = await importDefault(url, spec);
       const existing = this.sources.get(def.namespace);
       if (existing?.origin === 'builtin') {
-        throw new IrunError(Codes.PLUGIN_INVALID, `plugin '${spec}' uses namespace '${def.namespace}', which is built in`);
+        throw new IrunError(
+          Codes.PLUGIN_INVALID,
+          `plugin '${spec}' uses namespace '${def.namespace}', which is built in`,
+        );
       }
       this.sources.set(def.namespace, { origin: spec, load: async () => def });
       this.loaded.delete(def.namespace);
@@ -125,7 +131,11 @@ export class Registry {
     const found = await this.get(id);
     if (!found) {
       const suggestions = await this.suggest(id);
-      throw new IrunError(Codes.UNKNOWN_ACTION, `unknown action '${id}'${suggestions.length ? ` (did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?)` : ''}`, { suggestions });
+      throw new IrunError(
+        Codes.UNKNOWN_ACTION,
+        `unknown action '${id}'${suggestions.length ? ` (did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?)` : ''}`,
+        { suggestions },
+      );
     }
     return found;
   }
@@ -141,7 +151,8 @@ export class Registry {
   async suggest(id: string, max = 2): Promise<string[]> {
     const { namespace } = splitActionId(id);
     let candidates: string[];
-    if (this.sources.has(namespace)) candidates = [...(await this.pack(namespace)).keys()].map((n) => `${namespace}.${n}`);
+    if (this.sources.has(namespace))
+      candidates = [...(await this.pack(namespace)).keys()].map((n) => `${namespace}.${n}`);
     else candidates = (await this.all()).map((a) => a.id);
     return closest(id, candidates, max);
   }
@@ -152,7 +163,9 @@ async function importDefault(url: string, label: string): Promise<PluginDefiniti
   try {
     mod = (await import(url)) as { default?: PluginDefinition };
   } catch (cause) {
-    throw new IrunError(Codes.PLUGIN_LOAD, `cannot load action pack '${label}': ${(cause as Error).message}`, { cause });
+    throw new IrunError(Codes.PLUGIN_LOAD, `cannot load action pack '${label}': ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if (!mod.default || typeof mod.default !== 'object') {
     throw new IrunError(Codes.PLUGIN_INVALID, `action pack '${label}' has no default export (use definePlugin)`);
@@ -162,15 +175,22 @@ async function importDefault(url: string, label: string): Promise<PluginDefiniti
 
 function checkPack(def: PluginDefinition, expectedNs: string, origin: string): Map<string, RegisteredAction> {
   if (def.namespace !== expectedNs) {
-    throw new IrunError(Codes.PLUGIN_INVALID, `action pack '${origin}' declares namespace '${def.namespace}', expected '${expectedNs}'`);
+    throw new IrunError(
+      Codes.PLUGIN_INVALID,
+      `action pack '${origin}' declares namespace '${def.namespace}', expected '${expectedNs}'`,
+    );
   }
   if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/.test(def.namespace)) {
-    throw new IrunError(Codes.PLUGIN_INVALID, `action pack '${origin}': namespace '${def.namespace}' must be dotted lower-case words`);
+    throw new IrunError(
+      Codes.PLUGIN_INVALID,
+      `action pack '${origin}': namespace '${def.namespace}' must be dotted lower-case words`,
+    );
   }
   const out = new Map<string, RegisteredAction>();
   for (const [name, action] of Object.entries(def.actions ?? {})) {
     const id = `${def.namespace}.${name}`;
-    const bad = (why: string, cause?: unknown) => new IrunError(Codes.PLUGIN_INVALID, `action '${id}' (${origin}): ${why}`, { cause });
+    const bad = (why: string, cause?: unknown) =>
+      new IrunError(Codes.PLUGIN_INVALID, `action '${id}' (${origin}): ${why}`, { cause });
     if (!/^[a-z][A-Za-z0-9]*$/.test(name)) throw bad('action names are lowerCamelCase');
     if (!action.description) throw bad('missing description');
     if (action.effect !== 'read' && action.effect !== 'mutate') throw bad(`effect must be 'read' or 'mutate'`);
@@ -180,7 +200,12 @@ function checkPack(def: PluginDefinition, expectedNs: string, origin: string): M
     // uses a few of the actions of a pack, and compiling all of them is most of a cold validate.
     // Built-in packs are checked by the test suite (every schema compiles strictly); third-party
     // packs are checked here, when they load.
-    for (const [which, schema] of origin === 'builtin' ? [] : ([['input', action.input], ['output', action.output]] as const)) {
+    for (const [which, schema] of origin === 'builtin'
+      ? []
+      : ([
+          ['input', action.input],
+          ['output', action.output],
+        ] as const)) {
       let ok: boolean;
       try {
         ok = ajv().validateSchema(schema) as boolean;

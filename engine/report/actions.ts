@@ -56,7 +56,9 @@ export interface ActionUse {
 
 const steps = (doc: RunbookDoc): { step: Step; partId: string }[] =>
   (Array.isArray(doc.parts) ? doc.parts : []).flatMap((p) =>
-    (Array.isArray(p?.steps) ? p.steps : []).filter((s) => s && typeof s === 'object').map((step) => ({ step, partId: String(p.id) })),
+    (Array.isArray(p?.steps) ? p.steps : [])
+      .filter((s) => s && typeof s === 'object')
+      .map((step) => ({ step, partId: String(p.id) })),
   );
 
 /**
@@ -101,7 +103,8 @@ export interface SchemaRow {
   description: string;
 }
 
-const asObj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const asObj = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /** A short type expression for a schema: "string", "integer ≥ 1", "'a' | 'b'", "string[]", "object". */
 export function schemaType(schema: unknown): string {
@@ -154,7 +157,10 @@ export function schemaRows(schema: unknown, depth = 2, prefix = ''): SchemaRow[]
       property,
       type: schemaType(sub),
       required: required.has(name),
-      description: [typeof p.description === 'string' ? p.description : typeof p.title === 'string' ? p.title : '', p.default !== undefined ? `Default: ${JSON.stringify(p.default)}.` : '']
+      description: [
+        typeof p.description === 'string' ? p.description : typeof p.title === 'string' ? p.title : '',
+        p.default !== undefined ? `Default: ${JSON.stringify(p.default)}.` : '',
+      ]
         .filter(Boolean)
         .join(' '),
     });

@@ -66,7 +66,10 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
   const label = (step: string, ref?: string) => {
     const s = stepTitles.get(step);
     // Several refs ("1.1, 1.1.1, …") show as the first one and how many more.
-    const refs = (ref ?? s?.ref ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const refs = (ref ?? s?.ref ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     const r = (refs.length > 1 ? `${refs[0]}+${refs.length - 1}` : (refs[0] ?? '')).padEnd(9);
     const title = s?.title ? ` ${c.dim(truncate(safe(s.title), 60))}` : '';
     return `${c.dim(r)} ${step}${title}`;
@@ -79,11 +82,19 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
         dryRun = e.dryRun;
         startedAt = Date.now();
         write(`${c.bold(`irun · ${safe(e.runbook.title)}`)} ${c.dim(`(${e.runbook.id})`)}${tag()}`);
-        write(c.dim(`run ${e.runId} · actor ${safe(e.actor)}${e.dryRun ? ' · dry-run: no change will be made' : ''}${e.simulated ? ' · simulation: nothing is sent to AWS' : ''}`));
+        write(
+          c.dim(
+            `run ${e.runId} · actor ${safe(e.actor)}${e.dryRun ? ' · dry-run: no change will be made' : ''}${e.simulated ? ' · simulation: nothing is sent to AWS' : ''}`,
+          ),
+        );
         break;
       case 'run.resume':
         startedAt = Date.now();
-        write(c.dim(`resumed by ${safe(e.actor)}${e.interrupted ? ` · step ${e.interrupted} was interrupted and runs again` : ''}`));
+        write(
+          c.dim(
+            `resumed by ${safe(e.actor)}${e.interrupted ? ` · step ${e.interrupted} was interrupted and runs again` : ''}`,
+          ),
+        );
         break;
       case 'part.start':
         write(`\n${c.bold(`── ${safe(partTitles.get(e.part) ?? e.part)}`)}${tag()}`);
@@ -96,24 +107,33 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
         }
         shownPart = e.part;
         current.set(e.step, e);
-        if (e.kind === 'action' || e.kind === 'forEach') startSpinner(`${label(e.step, e.ref)} ${c.dim(e.action ?? '')}`);
+        if (e.kind === 'action' || e.kind === 'forEach')
+          startSpinner(`${label(e.step, e.ref)} ${c.dim(e.action ?? '')}`);
         break;
       case 'progress': {
         const p = e.progress;
         const st = current.get(e.step);
-        if (st) startSpinner(`${label(e.step, st.ref)} ${c.dim(safe([p.message, p.total ? `${p.done ?? 0}/${p.total}` : p.done !== undefined ? String(p.done) : ''].filter(Boolean).join(' ')))}`);
+        if (st)
+          startSpinner(
+            `${label(e.step, st.ref)} ${c.dim(safe([p.message, p.total ? `${p.done ?? 0}/${p.total}` : p.done !== undefined ? String(p.done) : ''].filter(Boolean).join(' ')))}`,
+          );
         break;
       }
       case 'step.retry':
-        write(`  ${c.yellow('↻')} ${label(e.step)} ${c.yellow(`attempt ${e.attempt} failed (${e.error.code}), retrying in ${formatDuration(e.delayMs)}`)}`);
+        write(
+          `  ${c.yellow('↻')} ${label(e.step)} ${c.yellow(`attempt ${e.attempt} failed (${e.error.code}), retrying in ${formatDuration(e.delayMs)}`)}`,
+        );
         break;
       case 'answer':
         break;
       case 'approval':
-        write(`  ${e.approved ? c.green('✔') : c.yellow('✖')} ${c.dim(`${e.approved ? 'approved' : 'declined'} by ${safe(e.actor)} (${e.source})`)} ${safe(e.plan?.summary ?? '')}`);
+        write(
+          `  ${e.approved ? c.green('✔') : c.yellow('✖')} ${c.dim(`${e.approved ? 'approved' : 'declined'} by ${safe(e.actor)} (${e.source})`)} ${safe(e.plan?.summary ?? '')}`,
+        );
         break;
       case 'log':
-        if (e.level !== 'debug' || options.verbose) write(`    ${e.level === 'warn' ? c.yellow('!') : c.dim('·')} ${safe(e.message)}`);
+        if (e.level !== 'debug' || options.verbose)
+          write(`    ${e.level === 'warn' ? c.yellow('!') : c.dim('·')} ${safe(e.message)}`);
         break;
       case 'step.end': {
         stopSpinner();
@@ -149,16 +169,27 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
       case 'run.waiting':
         stopSpinner();
         counts.waiting++;
-        write(`  ${c.yellow('⏸')} ${label(e.step)}  ${c.yellow(`waiting for ${e.reason === 'answer' ? 'an answer' : 'approval'}: ${safe(e.message)}`)}`);
+        write(
+          `  ${c.yellow('⏸')} ${label(e.step)}  ${c.yellow(`waiting for ${e.reason === 'answer' ? 'an answer' : 'approval'}: ${safe(e.message)}`)}`,
+        );
         break;
       case 'run.end': {
         stopSpinner();
         const took = formatDuration(Date.now() - startedAt);
         const totals = `${counts.completed} done, ${counts.skipped} skipped${counts.planned ? `, ${counts.planned} planned` : ''}${counts.failed ? `, ${counts.failed} failed` : ''}${changes ? ` · ${changes} change(s)` : ''}`;
         const sim = simulated ? c.magenta('SIMULATION · ') : dryRun ? c.yellow('DRY-RUN · ') : '';
-        if (e.status === 'completed') write(`\n${sim}${c.green(c.bold(`✔ run ${e.outcome && e.outcome !== 'completed' ? e.outcome : 'completed'}`))} in ${took} · ${totals}${e.message ? `\n  ${safe(e.message)}` : ''}`);
-        else if (e.status === 'aborted') write(`\n${sim}${c.yellow(c.bold('■ run aborted'))} in ${took} · ${totals}${e.message ? `\n  ${safe(e.message)}` : ''}`);
-        else write(`\n${sim}${c.red(c.bold('✖ run failed'))} in ${took} · ${totals}\n  ${c.red(`${e.error?.code ?? ''} ${safe(e.message ?? e.error?.message ?? '')}`)}`);
+        if (e.status === 'completed')
+          write(
+            `\n${sim}${c.green(c.bold(`✔ run ${e.outcome && e.outcome !== 'completed' ? e.outcome : 'completed'}`))} in ${took} · ${totals}${e.message ? `\n  ${safe(e.message)}` : ''}`,
+          );
+        else if (e.status === 'aborted')
+          write(
+            `\n${sim}${c.yellow(c.bold('■ run aborted'))} in ${took} · ${totals}${e.message ? `\n  ${safe(e.message)}` : ''}`,
+          );
+        else
+          write(
+            `\n${sim}${c.red(c.bold('✖ run failed'))} in ${took} · ${totals}\n  ${c.red(`${e.error?.code ?? ''} ${safe(e.message ?? e.error?.message ?? '')}`)}`,
+          );
         counts = { completed: 0, failed: 0, skipped: 0, planned: 0, waiting: 0 };
         break;
       }

@@ -58,7 +58,7 @@ interface Model {
 
 /** A condition as it reads on an edge: without the braces, on one line, cut to `max`. */
 export function shortCondition(cond: unknown, max = 48): string {
-  let text = typeof cond === 'string' ? cond : JSON.stringify(cond) ?? String(cond);
+  let text = typeof cond === 'string' ? cond : (JSON.stringify(cond) ?? String(cond));
   const m = /^\s*\{\{~?\s*([\s\S]*?)\s*~?\}\}\s*$/.exec(text);
   if (m && !m[1].includes('{{')) text = m[1];
   text = text.replace(/\s+/g, ' ').trim();
@@ -92,14 +92,22 @@ function nodeClass(step: Step, effects: GraphOptions['effects']): NodeClass {
 }
 
 function nodeLines(step: Step, cls: NodeClass, max: number): string[] {
-  const head = [typeof step.ref === 'string' && step.ref ? step.ref : '', typeof step.title === 'string' ? step.title : ''].filter(Boolean).join(' · ');
+  const head = [
+    typeof step.ref === 'string' && step.ref ? step.ref : '',
+    typeof step.title === 'string' ? step.title : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const lines: string[] = [];
   if (head) lines.push(head);
   lines.push(step.id);
   const kind = stepKind(step);
   const detail: string[] = [];
   if (step.forEach !== undefined) detail.push(`for each ${shortCondition(step.forEach, max)}`);
-  if (typeof step.action === 'string') detail.push(cls === 'mutate' ? `${step.action} (changes, approval${step.approve === 'auto' ? ' auto' : ''})` : step.action);
+  if (typeof step.action === 'string')
+    detail.push(
+      cls === 'mutate' ? `${step.action} (changes, approval${step.approve === 'auto' ? ' auto' : ''})` : step.action,
+    );
   else if (kind === 'manual') detail.push(step.manual?.ask ? `manual · ask ${step.manual.ask.type}` : 'manual');
   else if (kind === 'call') detail.push(`call ${String(step.call)}`);
   else if (step.forEach !== undefined && step.call !== undefined) detail.push(`call ${String(step.call)}`);
@@ -120,7 +128,11 @@ function model(doc: RunbookDoc, options: GraphOptions): Model {
   const clusters: GCluster[] = [];
   const parts = Array.isArray(doc.parts) ? doc.parts : [];
   parts.forEach((part, pi) => {
-    const cluster: GCluster = { key: `p${pi}`, title: typeof part.title === 'string' && part.title ? part.title : String(part.id), nodes: [] };
+    const cluster: GCluster = {
+      key: `p${pi}`,
+      title: typeof part.title === 'string' && part.title ? part.title : String(part.id),
+      nodes: [],
+    };
     for (const node of graph.nodes.values()) {
       if (node.partIndex !== pi) continue;
       const k = `s${key.size}`;
@@ -135,7 +147,8 @@ function model(doc: RunbookDoc, options: GraphOptions): Model {
   const order = new Map([...graph.nodes.keys()].map((id, i) => [id, i]));
   const cycleOf = new Map<string, number>();
   cycles(graph).forEach((c, i) => c.forEach((id) => cycleOf.set(id, i)));
-  const isLoop = (e: FlowEdge) => cycleOf.has(e.from) && cycleOf.get(e.from) === cycleOf.get(e.to) && order.get(e.to)! <= order.get(e.from)!;
+  const isLoop = (e: FlowEdge) =>
+    cycleOf.has(e.from) && cycleOf.get(e.from) === cycleOf.get(e.to) && order.get(e.to)! <= order.get(e.from)!;
 
   const edges: GEdge[] = [];
   const nextTarget = new Map<string, string>();
@@ -168,7 +181,12 @@ function model(doc: RunbookDoc, options: GraphOptions): Model {
     else if (e.label.startsWith('branch:')) {
       const c = e.label.slice('branch:'.length);
       const isCall = (step.branch ?? []).some(
-        (bc) => bc && typeof bc === 'object' && String(bc.if) === c && bc.call !== undefined && graph.partEntry.get(String(bc.call)) === e.to,
+        (bc) =>
+          bc &&
+          typeof bc === 'object' &&
+          String(bc.if) === c &&
+          bc.call !== undefined &&
+          graph.partEntry.get(String(bc.call)) === e.to,
       );
       label = `${isCall ? 'call if ' : ''}${shortCondition(c, max)}`;
       if (isCall) style = 'dashed';

@@ -8,12 +8,24 @@
  * and nothing is a template.
  */
 import { safe } from './text.js';
-import { formatMs, oneLine, prettyJson, shortTime, statusLine, type ChangeEntry, type EvidenceEntry, type ReportModel } from './report.js';
+import {
+  formatMs,
+  oneLine,
+  prettyJson,
+  shortTime,
+  statusLine,
+  type ChangeEntry,
+  type EvidenceEntry,
+  type ReportModel,
+} from './report.js';
 
 /** HTML-escape text (element content and quoted attribute values). */
 export function esc(value: unknown): string {
   const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : oneLine(value, 10_000);
-  return safe(text, true).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return safe(text, true).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** A short cell value (one line, truncated). */
@@ -124,7 +136,8 @@ export function renderHtml(model: ReportModel): string {
         ? 'DRY-RUN — read actions ran; no change was made; changes below are the plan'
         : '';
   const banner = bannerText ? `<div class="mode-banner ${run.mode}" role="note">${esc(bannerText)}</div>` : '';
-  const section = (id: string, title: string, body: string) => `<section id="${id}">\n${banner}<h2>${esc(title)}</h2>\n${body}\n</section>`;
+  const section = (id: string, title: string, body: string) =>
+    `<section id="${id}">\n${banner}<h2>${esc(title)}</h2>\n${body}\n</section>`;
   const parts: string[] = [];
 
   parts.push(`<!DOCTYPE html>
@@ -157,9 +170,12 @@ ${banner}<h1>Incident report: ${esc(runbook.title)}</h1>
 <main>`);
 
   // Summary
-  const card = (n: number, label: string, cls = '') => `<div class="card ${cls}"><div class="n">${n}</div><div class="l">${esc(label)}</div></div>`;
+  const card = (n: number, label: string, cls = '') =>
+    `<div class="card ${cls}"><div class="n">${n}</div><div class="l">${esc(label)}</div></div>`;
   const notes = model.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n');
-  const waiting = run.waiting ? `<p class="note"><strong>Waiting</strong> for ${run.waiting.reason === 'approval' ? 'approval' : 'an answer'} at step <span class="mono">${esc(run.waiting.step)}</span>: ${esc(run.waiting.message)}</p>` : '';
+  const waiting = run.waiting
+    ? `<p class="note"><strong>Waiting</strong> for ${run.waiting.reason === 'approval' ? 'approval' : 'an answer'} at step <span class="mono">${esc(run.waiting.step)}</span>: ${esc(run.waiting.message)}</p>`
+    : '';
   parts.push(
     section(
       'summary',
@@ -180,7 +196,9 @@ ${waiting}${notes}
       'integrity',
       'Integrity',
       `<p class="integrity ${integrity.ok ? 'ok' : 'bad'}">${integrity.ok ? '✔' : '✖'} ${esc(integrity.summary)}</p>${
-        integrity.problems.length ? `<ul>${integrity.problems.map((p) => `<li>${p.kind === 'torn' ? 'warning' : '<strong>error</strong>'}: ${esc(p.message)}</li>`).join('')}</ul>` : ''
+        integrity.problems.length
+          ? `<ul>${integrity.problems.map((p) => `<li>${p.kind === 'torn' ? 'warning' : '<strong>error</strong>'}: ${esc(p.message)}</li>`).join('')}</ul>`
+          : ''
       }<p class="muted">Check again at any time with <code class="cmd">irun verify ${esc(run.id)}</code>.</p>`,
     ),
   );
@@ -192,7 +210,10 @@ ${waiting}${notes}
       'Inputs',
       model.inputs.length
         ? `<table><thead><tr><th>Input</th><th>Value</th><th>Description</th></tr></thead><tbody>${model.inputs
-            .map((i) => `<tr><td class="mono">${esc(i.name)}</td><td class="mono">${i.value === null || i.value === undefined ? '<span class="muted">(not given)</span>' : typeof i.value === 'object' ? pre(prettyJson(i.value)) : esc(String(i.value))}</td><td>${cell(i.description)}</td></tr>`)
+            .map(
+              (i) =>
+                `<tr><td class="mono">${esc(i.name)}</td><td class="mono">${i.value === null || i.value === undefined ? '<span class="muted">(not given)</span>' : typeof i.value === 'object' ? pre(prettyJson(i.value)) : esc(String(i.value))}</td><td>${cell(i.description)}</td></tr>`,
+            )
             .join('\n')}</tbody></table>`
         : '<p class="muted">No inputs.</p>',
     ),
@@ -229,7 +250,13 @@ ${model.timeline
                       ? pre(prettyJson(d.value))
                       : esc(String(d.value))
                     : esc(d.plan?.summary ?? '')
-                }${d.checklist ? `<ul class="muted">${Object.entries(d.checklist).map(([k, v]) => `<li>${v ? '☑' : '☐'} ${esc(k)}</li>`).join('')}</ul>` : ''}</td></tr>`,
+                }${
+                  d.checklist
+                    ? `<ul class="muted">${Object.entries(d.checklist)
+                        .map(([k, v]) => `<li>${v ? '☑' : '☐'} ${esc(k)}</li>`)
+                        .join('')}</ul>`
+                    : ''
+                }</td></tr>`,
             )
             .join('\n')}</tbody></table>`
         : '<p class="muted">No answers or approvals were recorded.</p>',
@@ -242,7 +269,9 @@ ${model.timeline
       'changes',
       'Changes',
       `${run.mode === 'dry-run' ? '<p><strong>Dry-run:</strong> the plan of what a real run would change.</p>' : ''}${
-        model.changes.length ? model.changes.map((c, i) => change(c, i + 1)).join('\n') : `<p class="muted">${run.mode === 'dry-run' ? 'No change would be made.' : 'No change was made.'}</p>`
+        model.changes.length
+          ? model.changes.map((c, i) => change(c, i + 1)).join('\n')
+          : `<p class="muted">${run.mode === 'dry-run' ? 'No change would be made.' : 'No change was made.'}</p>`
       }`,
     ),
   );
@@ -259,7 +288,13 @@ ${model.timeline
   );
 
   // Open manual items
-  const why = { waiting: 'waiting for an answer', approval: 'waiting for approval', 'not-reached': 'not reached', unticked: 'checklist items left unticked', failed: 'failed' } as const;
+  const why = {
+    waiting: 'waiting for an answer',
+    approval: 'waiting for approval',
+    'not-reached': 'not reached',
+    unticked: 'checklist items left unticked',
+    failed: 'failed',
+  } as const;
   parts.push(
     section(
       'open-items',
@@ -269,7 +304,9 @@ ${model.timeline
             .map(
               (o) =>
                 `<tr><td><span class="mono">${esc(o.step)}</span>${o.title ? `<br><span class="muted">${esc(o.title)}</span>` : ''}</td><td>${cell(o.ref)}</td><td>${cell(o.part)}</td><td>${pill(why[o.reason])}${o.message ? `<br>${esc(o.message)}` : ''}</td><td>${
-                  o.instructions ? `<details><summary>instructions</summary><blockquote>${esc(o.instructions.trim())}</blockquote></details>` : ''
+                  o.instructions
+                    ? `<details><summary>instructions</summary><blockquote>${esc(o.instructions.trim())}</blockquote></details>`
+                    : ''
                 }${o.checklist?.length ? `<ul class="check">${o.checklist.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>` : ''}</td></tr>`,
             )
             .join('\n')}</tbody></table>`
@@ -284,7 +321,10 @@ ${model.timeline
       'Errors',
       model.errors.length
         ? `<table><thead><tr><th>Time</th><th>Step</th><th>Where</th><th>Code</th><th>Message</th></tr></thead><tbody>${model.errors
-            .map((e) => `<tr><td class="mono">${esc(shortTime(e.time))}</td><td class="mono">${cell(e.step)}</td><td>${esc(e.where)}</td><td class="mono">${esc(e.code)}</td><td class="detail">${esc(e.message)}${e.cause?.requestId ? ` <span class="muted">(request id ${esc(e.cause.requestId)})</span>` : ''}</td></tr>`)
+            .map(
+              (e) =>
+                `<tr><td class="mono">${esc(shortTime(e.time))}</td><td class="mono">${cell(e.step)}</td><td>${esc(e.where)}</td><td class="mono">${esc(e.code)}</td><td class="detail">${esc(e.message)}${e.cause?.requestId ? ` <span class="muted">(request id ${esc(e.cause.requestId)})</span>` : ''}</td></tr>`,
+            )
             .join('\n')}</tbody></table>`
         : '<p class="muted">No errors.</p>',
     ),
@@ -300,7 +340,9 @@ ${model.timeline
         .map(
           (item) =>
             `<article class="review"><h3>${item.ref ? `${esc(item.ref)} ` : ''}${esc(item.title ?? item.step ?? 'Review')}</h3>${item.instructions ? `<blockquote>${esc(item.instructions)}</blockquote>` : ''}${
-              item.questions.length ? `<ul class="check">${item.questions.map((q) => `<li>${esc(q)}</li>`).join('')}</ul>` : ''
+              item.questions.length
+                ? `<ul class="check">${item.questions.map((q) => `<li>${esc(q)}</li>`).join('')}</ul>`
+                : ''
             }${item.answer !== undefined ? `<p><strong>Answer:</strong> ${esc(typeof item.answer === 'string' ? item.answer : oneLine(item.answer, 2000))}${item.answeredBy ? ` <span class="muted">— ${esc(item.answeredBy)}</span>` : ''}</p>` : item.status ? `<p class="muted">${esc(item.status === 'not reached' ? 'Not reached in this run.' : `Status: ${item.status}`)}</p>` : ''}</article>`,
         )
         .join('\n')}`,
@@ -324,10 +366,20 @@ function change(c: ChangeEntry, n: number): string {
   const facts: string[] = [];
   if (c.title) facts.push(`<dt>Step</dt><dd>${esc(c.title)}</dd>`);
   if (c.action) facts.push(`<dt>Action</dt><dd class="mono">${esc(c.action)}</dd>`);
-  facts.push(`<dt>Status</dt><dd>${pill(c.status)}${c.noop ? ' already in the desired state: nothing to change' : ''}${c.time ? ` <span class="muted">${esc(shortTime(c.time))}</span>` : ''}</dd>`);
-  if (c.approvedBy) facts.push(`<dt>Approved by</dt><dd>${esc(c.approvedBy.actor)} <span class="muted">at ${esc(shortTime(c.approvedBy.at))} (${esc(c.approvedBy.source)})</span></dd>`);
-  facts.push(`<dt>Undo</dt><dd>${c.undo ? `<code class="cmd">${esc(c.undo)}</code>` : `<span class="muted">not available — ${esc(c.noUndo ?? 'no undo recorded')}</span>`}</dd>`);
-  for (const u of c.undone ?? []) facts.push(`<dt>Undo ${esc(u.status)}</dt><dd>${esc(u.actor)} at ${esc(shortTime(u.at))}${u.reason ? `: ${esc(u.reason)}` : ''}</dd>`);
+  facts.push(
+    `<dt>Status</dt><dd>${pill(c.status)}${c.noop ? ' already in the desired state: nothing to change' : ''}${c.time ? ` <span class="muted">${esc(shortTime(c.time))}</span>` : ''}</dd>`,
+  );
+  if (c.approvedBy)
+    facts.push(
+      `<dt>Approved by</dt><dd>${esc(c.approvedBy.actor)} <span class="muted">at ${esc(shortTime(c.approvedBy.at))} (${esc(c.approvedBy.source)})</span></dd>`,
+    );
+  facts.push(
+    `<dt>Undo</dt><dd>${c.undo ? `<code class="cmd">${esc(c.undo)}</code>` : `<span class="muted">not available — ${esc(c.noUndo ?? 'no undo recorded')}</span>`}</dd>`,
+  );
+  for (const u of c.undone ?? [])
+    facts.push(
+      `<dt>Undo ${esc(u.status)}</dt><dd>${esc(u.actor)} at ${esc(shortTime(u.at))}${u.reason ? `: ${esc(u.reason)}` : ''}</dd>`,
+    );
   if (c.error) facts.push(`<dt>Error</dt><dd>${esc(`${c.error.code}: ${c.error.message}`)}</dd>`);
   const planned = c.status === 'planned' || c.status === 'waiting';
   return `<article class="change" id="change-${n}"><h3>${n}. <span class="mono">${esc(c.step)}</span>${c.ref ? ` (${esc(c.ref)})` : ''}: ${esc(c.summary)}</h3>
@@ -339,6 +391,9 @@ ${c.input !== undefined ? jsonBlock('Input', c.input, false) : ''}${c.details !=
 
 function evidenceRow(e: EvidenceEntry, n: number): string {
   const state = e.state === 'ok' ? '' : ` ${pill(e.state === 'missing' ? 'missing' : 'changed since recorded')}`;
-  const body = e.content !== undefined ? `<details><summary>${esc(e.file)}</summary>${pre(e.content)}</details>` : `<span class="mono">${esc(e.file)}</span>${e.contentNote ? `<br><span class="muted">${esc(e.contentNote)}</span>` : ''}`;
+  const body =
+    e.content !== undefined
+      ? `<details><summary>${esc(e.file)}</summary>${pre(e.content)}</details>`
+      : `<span class="mono">${esc(e.file)}</span>${e.contentNote ? `<br><span class="muted">${esc(e.contentNote)}</span>` : ''}`;
   return `<tr><td>${n}</td><td class="mono">${body}${state}</td><td class="mono">${esc(e.step)}</td><td>${esc(e.name)}</td><td>${e.bytes}</td><td class="mono">${esc(e.sha256)}</td></tr>`;
 }

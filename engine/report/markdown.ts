@@ -51,8 +51,10 @@ function table(head: string[], rows: string[][]): string {
 
 function banner(model: ReportModel): string {
   const { run } = model;
-  if (run.mode === 'simulation') return '> **SIMULATION** — a tabletop exercise: every action result came from a scenario; nothing was sent to AWS.';
-  if (run.mode === 'dry-run') return '> **DRY-RUN** — read actions ran; no change was made. The changes below are what a real run would make.';
+  if (run.mode === 'simulation')
+    return '> **SIMULATION** — a tabletop exercise: every action result came from a scenario; nothing was sent to AWS.';
+  if (run.mode === 'dry-run')
+    return '> **DRY-RUN** — read actions ran; no change was made. The changes below are what a real run would make.';
   return '';
 }
 
@@ -70,21 +72,33 @@ export function renderMarkdown(model: ReportModel): string {
       [
         ['Runbook', `${mdText(runbook.title)} (${mdText(runbook.id)})`],
         ['Run', mdText(run.id)],
-        ['Status', `**${mdText(statusLine(run))}**${run.message && run.message !== run.outcome ? ` — ${mdText(run.message)}` : ''}`],
+        [
+          'Status',
+          `**${mdText(statusLine(run))}**${run.message && run.message !== run.outcome ? ` — ${mdText(run.message)}` : ''}`,
+        ],
         ['Mode', run.mode === 'live' ? 'live' : `**${mdText(run.banner ?? run.mode)}**`],
         ['Started', mdText(shortTime(run.startedAt))],
-        ['Ended', run.endedAt ? mdText(shortTime(run.endedAt)) : run.status === 'waiting' ? 'not yet (waiting)' : 'not ended'],
+        [
+          'Ended',
+          run.endedAt ? mdText(shortTime(run.endedAt)) : run.status === 'waiting' ? 'not yet (waiting)' : 'not ended',
+        ],
         ['Duration', mdText(formatMs(run.durationMs))],
         ['Actor(s)', run.actors.map(mdText).join(', ')],
         ['Runbook file', `${mdText(runbook.file)} (sha256 ${mdText(runbook.sha256)})`],
-        ...(runbook.source?.title || runbook.source?.url ? [['Source', mdText([runbook.source.title, runbook.source.url].filter(Boolean).join(' — '))]] : []),
+        ...(runbook.source?.title || runbook.source?.url
+          ? [['Source', mdText([runbook.source.title, runbook.source.url].filter(Boolean).join(' — '))]]
+          : []),
         ...(run.scenario ? [['Scenario', mdText(run.scenario)]] : []),
         ['Report generated', mdText(shortTime(model.generatedAt))],
       ],
     ),
     '',
   );
-  if (run.waiting) push(`**Waiting** for ${run.waiting.reason === 'approval' ? 'approval' : 'an answer'} at step ${mdText(run.waiting.step)}: ${mdText(run.waiting.message)}`, '');
+  if (run.waiting)
+    push(
+      `**Waiting** for ${run.waiting.reason === 'approval' ? 'approval' : 'an answer'} at step ${mdText(run.waiting.step)}: ${mdText(run.waiting.message)}`,
+      '',
+    );
   for (const n of model.notes) push(`> Note: ${mdText(n)}`, '');
 
   push('## Integrity', '');
@@ -115,14 +129,34 @@ export function renderMarkdown(model: ReportModel): string {
   );
 
   push('## Inputs', '');
-  if (model.inputs.length) push(table(['Input', 'Value', 'Description'], model.inputs.map((i) => [mdCell(i.name), i.value === null || i.value === undefined ? '_(not given)_' : mdCell(i.value), mdCell(i.description)])), '');
+  if (model.inputs.length)
+    push(
+      table(
+        ['Input', 'Value', 'Description'],
+        model.inputs.map((i) => [
+          mdCell(i.name),
+          i.value === null || i.value === undefined ? '_(not given)_' : mdCell(i.value),
+          mdCell(i.description),
+        ]),
+      ),
+      '',
+    );
   else push('_No inputs._', '');
 
   push('## Timeline', '');
   push(
     table(
       ['Time', 'Step', 'Ref', 'Part', 'Actor', 'Status', 'Duration', 'Detail'],
-      model.timeline.map((t) => [mdCell(shortTime(t.time)), t.step ? mdCell(t.title ? `${t.step} — ${t.title}` : t.step) : `_${t.kind}_`, mdCell(t.ref), mdCell(t.part), mdCell(t.actor), mdCell(t.status), mdCell(formatMs(t.durationMs)), mdCell(t.detail)]),
+      model.timeline.map((t) => [
+        mdCell(shortTime(t.time)),
+        t.step ? mdCell(t.title ? `${t.step} — ${t.title}` : t.step) : `_${t.kind}_`,
+        mdCell(t.ref),
+        mdCell(t.part),
+        mdCell(t.actor),
+        mdCell(t.status),
+        mdCell(formatMs(t.durationMs)),
+        mdCell(t.detail),
+      ]),
     ),
     '',
   );
@@ -156,7 +190,14 @@ export function renderMarkdown(model: ReportModel): string {
     push(
       table(
         ['File', 'Step', 'Name', 'Bytes', 'sha256', 'State'],
-        model.evidence.map((e) => [mdCell(e.file), mdCell(e.step), mdCell(e.name), String(e.bytes), mdCell(e.sha256), e.state === 'ok' ? 'ok' : `**${e.state}**`]),
+        model.evidence.map((e) => [
+          mdCell(e.file),
+          mdCell(e.step),
+          mdCell(e.name),
+          String(e.bytes),
+          mdCell(e.sha256),
+          e.state === 'ok' ? 'ok' : `**${e.state}**`,
+        ]),
       ),
       '',
     );
@@ -165,8 +206,16 @@ export function renderMarkdown(model: ReportModel): string {
   push('## Open manual items', '');
   if (model.openItems.length) {
     for (const o of model.openItems) {
-      const why = { waiting: 'the run is waiting for an answer', approval: 'the run is waiting for approval', 'not-reached': 'not reached', unticked: 'checklist items left unticked', failed: 'failed' }[o.reason];
-      push(`- **${mdText(o.step)}**${o.ref ? ` (${mdText(o.ref)})` : ''}${o.title ? ` ${mdText(o.title)}` : ''}${o.part ? ` — ${mdText(o.part)}` : ''}: ${why}${o.message ? ` — ${mdText(o.message)}` : ''}`);
+      const why = {
+        waiting: 'the run is waiting for an answer',
+        approval: 'the run is waiting for approval',
+        'not-reached': 'not reached',
+        unticked: 'checklist items left unticked',
+        failed: 'failed',
+      }[o.reason];
+      push(
+        `- **${mdText(o.step)}**${o.ref ? ` (${mdText(o.ref)})` : ''}${o.title ? ` ${mdText(o.title)}` : ''}${o.part ? ` — ${mdText(o.part)}` : ''}: ${why}${o.message ? ` — ${mdText(o.message)}` : ''}`,
+      );
       for (const item of o.checklist ?? []) push(`  - [ ] ${mdText(item)}`);
     }
     push('');
@@ -174,22 +223,40 @@ export function renderMarkdown(model: ReportModel): string {
 
   push('## Errors', '');
   if (model.errors.length) {
-    push(table(['Time', 'Step', 'Where', 'Code', 'Message'], model.errors.map((e) => [mdCell(shortTime(e.time)), mdCell(e.step), e.where, mdCell(e.code), mdCell(`${e.message}${e.cause?.requestId ? ` (request id ${e.cause.requestId})` : ''}`, 400)])), '');
+    push(
+      table(
+        ['Time', 'Step', 'Where', 'Code', 'Message'],
+        model.errors.map((e) => [
+          mdCell(shortTime(e.time)),
+          mdCell(e.step),
+          e.where,
+          mdCell(e.code),
+          mdCell(`${e.message}${e.cause?.requestId ? ` (request id ${e.cause.requestId})` : ''}`, 400),
+        ]),
+      ),
+      '',
+    );
   } else push('_No errors._', '');
 
   push(`## Post-incident review${model.review.part?.title ? `: ${mdText(model.review.part.title)}` : ' (Part 5)'}`, '');
-  if (model.review.source === 'default') push('_The runbook has no post-incident part; these are the questions of Part 5 of the source procedure._', '');
+  if (model.review.source === 'default')
+    push('_The runbook has no post-incident part; these are the questions of Part 5 of the source procedure._', '');
   for (const item of model.review.items) {
     push(`### ${item.ref ? `${mdText(item.ref)} ` : ''}${mdText(item.title ?? item.step ?? 'Review')}`, '');
     if (item.instructions) push(quote(item.instructions), '');
     for (const q of item.questions) push(`- [ ] ${mdText(q)}`);
     if (item.questions.length) push('');
-    if (item.answer !== undefined) push(`Answer: ${mdText(item.answer)}${item.answeredBy ? ` — ${mdText(item.answeredBy)}` : ''}`, '');
-    else if (item.status) push(`_${mdText(item.status === 'not reached' ? 'Not reached in this run.' : `Status: ${item.status}`)}_`, '');
+    if (item.answer !== undefined)
+      push(`Answer: ${mdText(item.answer)}${item.answeredBy ? ` — ${mdText(item.answeredBy)}` : ''}`, '');
+    else if (item.status)
+      push(`_${mdText(item.status === 'not reached' ? 'Not reached in this run.' : `Status: ${item.status}`)}_`, '');
   }
 
   if (b) push(b, '');
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 function change(c: ChangeEntry, n: number): string[] {
@@ -198,16 +265,29 @@ function change(c: ChangeEntry, n: number): string[] {
   const facts: string[] = [];
   if (c.title) facts.push(`- Step: ${mdText(c.title)}`);
   if (c.action) facts.push(`- Action: ${mdText(c.action)}`);
-  facts.push(`- Status: **${mdText(c.status)}**${c.noop ? ' (already in the desired state: nothing to change)' : ''}${c.time ? ` at ${mdText(shortTime(c.time))}` : ''}`);
-  if (c.approvedBy) facts.push(`- Approved by ${mdText(c.approvedBy.actor)} at ${mdText(shortTime(c.approvedBy.at))} (${mdText(c.approvedBy.source)})`);
+  facts.push(
+    `- Status: **${mdText(c.status)}**${c.noop ? ' (already in the desired state: nothing to change)' : ''}${c.time ? ` at ${mdText(shortTime(c.time))}` : ''}`,
+  );
+  if (c.approvedBy)
+    facts.push(
+      `- Approved by ${mdText(c.approvedBy.actor)} at ${mdText(shortTime(c.approvedBy.at))} (${mdText(c.approvedBy.source)})`,
+    );
   if (c.undo) facts.push(`- Undo: \`${c.undo.replace(/`/g, '')}\``);
   else if (c.noUndo) facts.push(`- Undo: not available — ${mdText(c.noUndo)}`);
-  for (const u of c.undone ?? []) facts.push(`- Undo ${mdText(u.status)} by ${mdText(u.actor)} at ${mdText(shortTime(u.at))}${u.reason ? `: ${mdText(u.reason)}` : ''}`);
+  for (const u of c.undone ?? [])
+    facts.push(
+      `- Undo ${mdText(u.status)} by ${mdText(u.actor)} at ${mdText(shortTime(u.at))}${u.reason ? `: ${mdText(u.reason)}` : ''}`,
+    );
   if (c.error) facts.push(`- Error: ${mdText(`${c.error.code}: ${c.error.message}`)}`);
   lines.push(...facts, '');
   if (c.input !== undefined) lines.push('Input:', '', fence(prettyJson(c.input), 'json'), '');
   lines.push('Before:', '', c.before !== undefined ? fence(prettyJson(c.before), 'json') : '_not captured_', '');
-  lines.push(c.status === 'planned' || c.status === 'waiting' ? 'After (planned):' : 'After / result:', '', c.after !== undefined ? fence(prettyJson(c.after), 'json') : '_not recorded_', '');
+  lines.push(
+    c.status === 'planned' || c.status === 'waiting' ? 'After (planned):' : 'After / result:',
+    '',
+    c.after !== undefined ? fence(prettyJson(c.after), 'json') : '_not recorded_',
+    '',
+  );
   if (c.details !== undefined) lines.push('Details:', '', fence(prettyJson(c.details), 'json'), '');
   if (c.items?.length) lines.push(`Items (${c.items.length}):`, '', fence(prettyJson(c.items), 'json'), '');
   return lines;

@@ -37,7 +37,11 @@ const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort((a, b) => a.local
  * Build the policy. The mutate statement lists only what the read statement does not already
  * grant, so each IAM action appears once. With `readOnly`, only the read statement.
  */
-export async function buildPermissions(doc: RunbookDoc, registry: Registry, options: { readOnly?: boolean } = {}): Promise<PermissionsReport> {
+export async function buildPermissions(
+  doc: RunbookDoc,
+  registry: Registry,
+  options: { readOnly?: boolean } = {},
+): Promise<PermissionsReport> {
   const byAction = new Map<string, { effect: 'read' | 'mutate'; permissions: string[]; steps: string[] }>();
   const unknown = new Set<string>();
   for (const use of actionUses(doc, { reachableOnly: true })) {
@@ -55,10 +59,13 @@ export async function buildPermissions(doc: RunbookDoc, registry: Registry, opti
   }
   const read = sorted([...byAction.values()].filter((a) => a.effect === 'read').flatMap((a) => a.permissions));
   const readSet = new Set(read);
-  const mutate = sorted([...byAction.values()].filter((a) => a.effect === 'mutate').flatMap((a) => a.permissions)).filter((p) => !readSet.has(p));
+  const mutate = sorted(
+    [...byAction.values()].filter((a) => a.effect === 'mutate').flatMap((a) => a.permissions),
+  ).filter((p) => !readSet.has(p));
   const Statement: PolicyStatement[] = [];
   if (read.length) Statement.push({ Sid: READ_SID, Effect: 'Allow', Action: read, Resource: '*' });
-  if (mutate.length && !options.readOnly) Statement.push({ Sid: MUTATE_SID, Effect: 'Allow', Action: mutate, Resource: '*' });
+  if (mutate.length && !options.readOnly)
+    Statement.push({ Sid: MUTATE_SID, Effect: 'Allow', Action: mutate, Resource: '*' });
   return {
     policy: { Version: '2012-10-17', Statement },
     actions: [...byAction].map(([id, a]) => ({ id, ...a })).sort((x, y) => x.id.localeCompare(y.id)),

@@ -270,7 +270,9 @@ export interface BuildReportOptions {
 /** The folder of a run, or IRUN_RUN_NOT_FOUND. */
 export function runDir(root: string, runId: string): string {
   if (!/^[A-Za-z0-9._-]+$/.test(runId) || runId === '.' || runId === '..') {
-    throw new IrunError(Codes.USAGE, `run id '${runId}' may hold only letters, digits, '.', '_' and '-'`, { exit: ExitCode.USAGE });
+    throw new IrunError(Codes.USAGE, `run id '${runId}' may hold only letters, digits, '.', '_' and '-'`, {
+      exit: ExitCode.USAGE,
+    });
   }
   const dir = path.join(root, runId);
   if (!existsSync(path.join(dir, 'journal.jsonl'))) {
@@ -286,7 +288,10 @@ export function runDir(root: string, runId: string): string {
 function readEvents(file: string): { events: RunEvent[]; notes: string[] } {
   try {
     const j = readJournal(file);
-    return { events: j.events, notes: j.torn ? [`the last journal line (${j.torn.line}) is a torn write and was ignored`] : [] };
+    return {
+      events: j.events,
+      notes: j.torn ? [`the last journal line (${j.torn.line}) is a torn write and was ignored`] : [],
+    };
   } catch (err) {
     if (!(err instanceof IrunError) || err.code !== 'IRUN_JOURNAL_CORRUPT') throw err;
     const events: RunEvent[] = [];
@@ -307,7 +312,8 @@ function readEvents(file: string): { events: RunEvent[]; notes: string[] } {
 
 // A bare 40-character AWS secret access key: base64 alphabet with upper case, lower case and a
 // digit, standing alone (not part of a longer token such as a hash or a base64 blob).
-const BARE_SECRET_KEY = /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const BARE_SECRET_KEY =
+  /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
 /** The Redactor plus a check for bare secret-key-shaped strings. */
 export class ReportRedactor {
@@ -324,7 +330,12 @@ export class ReportRedactor {
     if (Array.isArray(value)) return value.map((v) => this.walk(v, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      Object.defineProperty(out, this.string(k), { value: this.walk(v, depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, this.string(k), {
+        value: this.walk(v, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -341,19 +352,29 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
   const now = options.now ?? (() => new Date());
   const journalFile = path.join(dir, 'journal.jsonl');
   if (!existsSync(journalFile)) {
-    throw new IrunError('IRUN_RUN_NOT_FOUND', `no run record in ${dir} (journal.jsonl is missing)`, { exit: ExitCode.FAILED });
+    throw new IrunError('IRUN_RUN_NOT_FOUND', `no run record in ${dir} (journal.jsonl is missing)`, {
+      exit: ExitCode.FAILED,
+    });
   }
   const meta: RunMeta | undefined = readRunMeta(dir);
   const { events: rawEvents, notes } = readEvents(journalFile);
   const start = rawEvents.find((e): e is RunStartEvent => e.type === 'run.start');
   if (!start && !meta) {
-    throw new IrunError('IRUN_RUN_INVALID', `the run record in ${dir} has no run.start event and no run.json`, { exit: ExitCode.FAILED });
+    throw new IrunError('IRUN_RUN_INVALID', `the run record in ${dir} has no run.start event and no run.json`, {
+      exit: ExitCode.FAILED,
+    });
   }
   const runId = start?.runId ?? meta!.runId;
   const recorded = start?.runbook ?? meta!.runbook;
 
   // The runbook file, used only when it is the very file the run used.
-  const runbook: ReportRunbook = { id: recorded.id, title: recorded.title, file: recorded.file, sha256: recorded.sha256, fileStatus: 'missing' };
+  const runbook: ReportRunbook = {
+    id: recorded.id,
+    title: recorded.title,
+    file: recorded.file,
+    sha256: recorded.sha256,
+    fileStatus: 'missing',
+  };
   let doc: RunbookDoc | undefined;
   const runbookFile = options.runbookFile ?? (recorded.file ? path.resolve(recorded.file) : '');
   if (runbookFile && existsSync(runbookFile) && statSync(runbookFile).isFile()) {
@@ -367,7 +388,11 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
     } else {
       runbook.fileStatus = 'unchanged';
       doc = loaded.doc;
-      if (doc.source) runbook.source = { ...(doc.source.title ? { title: doc.source.title } : {}), ...(doc.source.url ? { url: doc.source.url } : {}) };
+      if (doc.source)
+        runbook.source = {
+          ...(doc.source.title ? { title: doc.source.title } : {}),
+          ...(doc.source.url ? { url: doc.source.url } : {}),
+        };
     }
   } else {
     runbook.note = `the runbook file ${recorded.file || '(not recorded)'} is no longer there; titles, refs and instructions come from the journal only`;
@@ -378,7 +403,8 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
   // truncated secret would no longer look like one).
   const redactor = new ReportRedactor();
   const recordedInputs = start?.inputs ?? meta?.inputs ?? {};
-  for (const [name, spec] of Object.entries(doc?.inputs ?? {})) if (spec.secret && recordedInputs[name] !== REDACTED) redactor.base.add(recordedInputs[name]);
+  for (const [name, spec] of Object.entries(doc?.inputs ?? {}))
+    if (spec.secret && recordedInputs[name] !== REDACTED) redactor.base.add(recordedInputs[name]);
   const events = rawEvents.map((e) => redactor.value(e));
 
   const stepsById = new Map<string, StepInfo>();
@@ -432,7 +458,14 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
     switch (e.type) {
       case 'run.start':
         status = 'running';
-        timeline.push({ seq: e.seq, time: ts ?? e.startedAt, kind: 'run', actor: e.actor, status: 'started', detail: `${e.dryRun ? 'dry-run' : e.simulated ? 'simulation' : 'live run'} of ${e.runbook.id}` });
+        timeline.push({
+          seq: e.seq,
+          time: ts ?? e.startedAt,
+          kind: 'run',
+          actor: e.actor,
+          status: 'started',
+          detail: `${e.dryRun ? 'dry-run' : e.simulated ? 'simulation' : 'live run'} of ${e.runbook.id}`,
+        });
         break;
       case 'run.resume':
         sessionActor = e.actor;
@@ -446,7 +479,15 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
           actor: e.actor,
           status: 'resumed',
           ...(e.interrupted || e.waitingStep || e.retry
-            ? { detail: [e.interrupted ? `interrupted at ${e.interrupted}` : '', e.waitingStep ? `was waiting at ${e.waitingStep}` : '', e.retry ? `retrying ${e.retry}` : ''].filter(Boolean).join('; ') }
+            ? {
+                detail: [
+                  e.interrupted ? `interrupted at ${e.interrupted}` : '',
+                  e.waitingStep ? `was waiting at ${e.waitingStep}` : '',
+                  e.retry ? `retrying ${e.retry}` : '',
+                ]
+                  .filter(Boolean)
+                  .join('; '),
+              }
             : {}),
         });
         break;
@@ -460,27 +501,100 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
         addActor(e.actor);
         stepActor.set(e.step, e.actor);
         answers.set(e.step, { value: e.value, actor: e.actor, ...(e.checklist ? { checklist: e.checklist } : {}) });
-        decisions.push({ kind: 'answer', time: e.at ?? ts, step: e.step, ref: refOf(e.step), title: titleOf(e.step), actor: e.actor, source: e.source, value: e.value, ...(e.checklist ? { checklist: e.checklist } : {}) });
-        timeline.push({ seq: e.seq, time: e.at ?? ts, kind: 'answer', step: e.step, ref: refOf(e.step), part: partOf(e.step), actor: e.actor, status: 'answered', detail: oneLine(e.value) });
+        decisions.push({
+          kind: 'answer',
+          time: e.at ?? ts,
+          step: e.step,
+          ref: refOf(e.step),
+          title: titleOf(e.step),
+          actor: e.actor,
+          source: e.source,
+          value: e.value,
+          ...(e.checklist ? { checklist: e.checklist } : {}),
+        });
+        timeline.push({
+          seq: e.seq,
+          time: e.at ?? ts,
+          kind: 'answer',
+          step: e.step,
+          ref: refOf(e.step),
+          part: partOf(e.step),
+          actor: e.actor,
+          status: 'answered',
+          detail: oneLine(e.value),
+        });
         break;
       }
       case 'approval': {
         addActor(e.actor);
         stepActor.set(e.step, e.actor);
-        if (e.approved) approvals.set(e.step, { actor: e.actor, at: e.at, source: e.source, ...(e.plan ? { plan: e.plan } : {}) });
-        decisions.push({ kind: 'approval', time: e.at ?? ts, step: e.step, ref: refOf(e.step), title: titleOf(e.step), actor: e.actor, source: e.source, approved: e.approved, ...(e.plan ? { plan: e.plan } : {}) });
-        timeline.push({ seq: e.seq, time: e.at ?? ts, kind: 'approval', step: e.step, ref: refOf(e.step), part: partOf(e.step), actor: e.actor, status: e.approved ? 'approved' : 'declined', detail: e.plan?.summary });
+        if (e.approved)
+          approvals.set(e.step, { actor: e.actor, at: e.at, source: e.source, ...(e.plan ? { plan: e.plan } : {}) });
+        decisions.push({
+          kind: 'approval',
+          time: e.at ?? ts,
+          step: e.step,
+          ref: refOf(e.step),
+          title: titleOf(e.step),
+          actor: e.actor,
+          source: e.source,
+          approved: e.approved,
+          ...(e.plan ? { plan: e.plan } : {}),
+        });
+        timeline.push({
+          seq: e.seq,
+          time: e.at ?? ts,
+          kind: 'approval',
+          step: e.step,
+          ref: refOf(e.step),
+          part: partOf(e.step),
+          actor: e.actor,
+          status: e.approved ? 'approved' : 'declined',
+          detail: e.plan?.summary,
+        });
         break;
       }
       case 'step.retry':
-        timeline.push({ seq: e.seq, time: ts, kind: 'retry', step: e.step, ref: refOf(e.step), part: partOf(e.step), actor: sessionActor, status: `retry ${e.attempt}`, detail: `${e.error.code}: ${e.error.message}; next attempt in ${e.delayMs}ms` });
-        errors.push({ time: ts, step: e.step, where: 'retry', code: e.error.code, message: `attempt ${e.attempt}: ${e.error.message}`, ...(e.error.cause ? { cause: e.error.cause } : {}) });
+        timeline.push({
+          seq: e.seq,
+          time: ts,
+          kind: 'retry',
+          step: e.step,
+          ref: refOf(e.step),
+          part: partOf(e.step),
+          actor: sessionActor,
+          status: `retry ${e.attempt}`,
+          detail: `${e.error.code}: ${e.error.message}; next attempt in ${e.delayMs}ms`,
+        });
+        errors.push({
+          time: ts,
+          step: e.step,
+          where: 'retry',
+          code: e.error.code,
+          message: `attempt ${e.attempt}: ${e.error.message}`,
+          ...(e.error.cause ? { cause: e.error.cause } : {}),
+        });
         break;
       case 'item.end': {
         const list = items.get(e.step) ?? [];
-        list.push({ index: e.index, ...(e.input !== undefined ? { input: e.input } : {}), ...(e.before !== undefined ? { before: e.before } : {}), ...(e.output !== undefined ? { output: e.output } : {}), ...(e.reversible !== undefined ? { reversible: e.reversible } : {}), ...(e.error ? { error: e.error } : {}) });
+        list.push({
+          index: e.index,
+          ...(e.input !== undefined ? { input: e.input } : {}),
+          ...(e.before !== undefined ? { before: e.before } : {}),
+          ...(e.output !== undefined ? { output: e.output } : {}),
+          ...(e.reversible !== undefined ? { reversible: e.reversible } : {}),
+          ...(e.error ? { error: e.error } : {}),
+        });
         items.set(e.step, list);
-        if (e.error) errors.push({ time: ts, step: e.step, where: 'item', code: e.error.code, message: `item ${e.index}: ${e.error.message}`, ...(e.error.cause ? { cause: e.error.cause } : {}) });
+        if (e.error)
+          errors.push({
+            time: ts,
+            step: e.step,
+            where: 'item',
+            code: e.error.code,
+            message: `item ${e.index}: ${e.error.message}`,
+            ...(e.error.cause ? { cause: e.error.cause } : {}),
+          });
         break;
       }
       case 'evidence':
@@ -501,12 +615,37 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
                 : e.output !== undefined && e.output !== null
                   ? oneLine(e.output)
                   : undefined;
-        timeline.push({ seq: e.seq, time: ts, kind: 'step', step: e.step, ref: refOf(e.step), part: partOf(e.step), title: titleOf(e.step), actor, status: e.status, durationMs: e.durationMs, ...(detail ? { detail } : {}) });
-        if (e.error) errors.push({ time: ts, step: e.step, where: 'step', code: e.error.code, message: e.error.message, ...(e.error.cause ? { cause: e.error.cause } : {}) });
+        timeline.push({
+          seq: e.seq,
+          time: ts,
+          kind: 'step',
+          step: e.step,
+          ref: refOf(e.step),
+          part: partOf(e.step),
+          title: titleOf(e.step),
+          actor,
+          status: e.status,
+          durationMs: e.durationMs,
+          ...(detail ? { detail } : {}),
+        });
+        if (e.error)
+          errors.push({
+            time: ts,
+            step: e.step,
+            where: 'step',
+            code: e.error.code,
+            message: e.error.message,
+            ...(e.error.cause ? { cause: e.error.cause } : {}),
+          });
         const effect = i.start?.effect ?? (i.start?.action ? undefined : undefined);
         const itemList = items.get(e.step);
         const mutating = effect === 'mutate';
-        if (mutating && (e.before !== undefined || e.plan || itemList?.some((it) => it.reversible !== undefined || it.before !== undefined))) {
+        if (
+          mutating &&
+          (e.before !== undefined ||
+            e.plan ||
+            itemList?.some((it) => it.reversible !== undefined || it.before !== undefined))
+        ) {
           const change = changeEntry(runId, e, i, itemList, approvals.get(e.step), !!start?.dryRun, !!start?.simulated);
           changes.push(change);
           changeByStep.set(e.step, change);
@@ -519,7 +658,16 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
         status = 'waiting';
         waiting = { step: e.step, reason: e.reason, message: e.message, ...(e.plan ? { plan: e.plan } : {}), time: ts };
         lastStatus.set(e.step, 'waiting');
-        timeline.push({ seq: e.seq, time: ts, kind: 'waiting', step: e.step, ref: refOf(e.step), part: partOf(e.step), status: `waiting for ${e.reason}`, detail: e.message });
+        timeline.push({
+          seq: e.seq,
+          time: ts,
+          kind: 'waiting',
+          step: e.step,
+          ref: refOf(e.step),
+          part: partOf(e.step),
+          status: `waiting for ${e.reason}`,
+          detail: e.message,
+        });
         break;
       case 'run.end':
         status = e.status;
@@ -527,16 +675,57 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
         message = e.message;
         endedAt = e.endedAt;
         waiting = undefined;
-        timeline.push({ seq: e.seq, time: ts ?? e.endedAt, kind: 'run', actor: sessionActor, status: `ended: ${e.status}${e.outcome && e.outcome !== e.status ? ` (${e.outcome})` : ''}`, ...(e.message ? { detail: e.message } : {}) });
-        if (e.error) errors.push({ time: ts, ...(e.step ? { step: e.step } : {}), where: 'run', code: e.error.code, message: e.error.message, ...(e.error.cause ? { cause: e.error.cause } : {}) });
+        timeline.push({
+          seq: e.seq,
+          time: ts ?? e.endedAt,
+          kind: 'run',
+          actor: sessionActor,
+          status: `ended: ${e.status}${e.outcome && e.outcome !== e.status ? ` (${e.outcome})` : ''}`,
+          ...(e.message ? { detail: e.message } : {}),
+        });
+        if (e.error)
+          errors.push({
+            time: ts,
+            ...(e.step ? { step: e.step } : {}),
+            where: 'run',
+            code: e.error.code,
+            message: e.error.message,
+            ...(e.error.cause ? { cause: e.error.cause } : {}),
+          });
         break;
       case 'undo': {
         addActor(e.actor);
-        timeline.push({ seq: e.seq, time: e.at ?? ts, kind: 'undo', step: e.step, ref: refOf(e.step), part: partOf(e.step), actor: e.actor, status: `undo ${e.status}`, detail: [e.action, e.reason, e.error?.message].filter(Boolean).join(': ') });
+        timeline.push({
+          seq: e.seq,
+          time: e.at ?? ts,
+          kind: 'undo',
+          step: e.step,
+          ref: refOf(e.step),
+          part: partOf(e.step),
+          actor: e.actor,
+          status: `undo ${e.status}`,
+          detail: [e.action, e.reason, e.error?.message].filter(Boolean).join(': '),
+        });
         const c = changeByStep.get(e.step);
         const index = (e as { index?: unknown }).index;
-        if (c) (c.undone ??= []).push({ status: e.status, ...(typeof index === 'number' ? { index } : {}), actor: e.actor, at: e.at, ...(e.reason ? { reason: e.reason } : {}), ...(e.error ? { error: e.error } : {}) });
-        if (e.error) errors.push({ time: ts, step: e.step, where: 'undo', code: e.error.code, message: e.error.message, ...(e.error.cause ? { cause: e.error.cause } : {}) });
+        if (c)
+          (c.undone ??= []).push({
+            status: e.status,
+            ...(typeof index === 'number' ? { index } : {}),
+            actor: e.actor,
+            at: e.at,
+            ...(e.reason ? { reason: e.reason } : {}),
+            ...(e.error ? { error: e.error } : {}),
+          });
+        if (e.error)
+          errors.push({
+            time: ts,
+            step: e.step,
+            where: 'undo',
+            code: e.error.code,
+            message: e.error.message,
+            ...(e.error.cause ? { cause: e.error.cause } : {}),
+          });
         break;
       }
       default:
@@ -553,7 +742,7 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
       ...(refOf(waiting.step) ? { ref: refOf(waiting.step) } : {}),
       ...(titleOf(waiting.step) ? { title: titleOf(waiting.step) } : {}),
       ...(partOf(waiting.step) ? { part: partOf(waiting.step) } : {}),
-      ...(i.start?.action ?? i.step?.action ? { action: i.start?.action ?? i.step?.action } : {}),
+      ...((i.start?.action ?? i.step?.action) ? { action: i.start?.action ?? i.step?.action } : {}),
       status: 'waiting',
       time: waiting.time,
       summary: plan?.summary ?? waiting.message,
@@ -586,7 +775,9 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
     simulated,
     mode,
     ...(mode === 'simulation' ? { banner: 'SIMULATION' } : mode === 'dry-run' ? { banner: 'DRY-RUN' } : {}),
-    ...(status === 'waiting' && waiting ? { waiting: { step: waiting.step, reason: waiting.reason, message: waiting.message } } : {}),
+    ...(status === 'waiting' && waiting
+      ? { waiting: { step: waiting.step, reason: waiting.reason, message: waiting.message } }
+      : {}),
     ...(meta?.irunVersion ? { irunVersion: meta.irunVersion } : {}),
     ...(meta?.scenario ? { scenario: meta.scenario } : {}),
   };
@@ -618,7 +809,12 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
     const has = Object.hasOwn(recordedInputs, name);
     let value = has ? recordedInputs[name] : null;
     if (spec?.secret && value !== null && value !== undefined) value = REDACTED;
-    inputs.push({ name, value, ...(spec?.description ? { description: spec.description } : {}), ...(spec?.secret ? { isSecret: true } : {}) });
+    inputs.push({
+      name,
+      value,
+      ...(spec?.description ? { description: spec.description } : {}),
+      ...(spec?.secret ? { isSecret: true } : {}),
+    });
   }
 
   // --- evidence
@@ -627,7 +823,15 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
   const evidence: EvidenceEntry[] = evidenceEvents.map(({ ref, step, time }) => {
     const p = problemByFile.get(ref.file);
     const state: EvidenceEntry['state'] = p ? (/missing/.test(p.message) ? 'missing' : 'tampered') : 'ok';
-    const entry: EvidenceEntry = { file: ref.file, step, name: ref.name, bytes: ref.bytes, sha256: ref.sha256, ...(time ? { time } : {}), state };
+    const entry: EvidenceEntry = {
+      file: ref.file,
+      step,
+      name: ref.name,
+      bytes: ref.bytes,
+      sha256: ref.sha256,
+      ...(time ? { time } : {}),
+      state,
+    };
     if (state === 'missing') entry.contentNote = 'the file is missing';
     else if (limit <= 0 || ref.bytes >= limit) entry.contentNote = `not inlined (${ref.bytes} bytes; open ${ref.file})`;
     else Object.assign(entry, inlineEvidence(dir, ref.file));
@@ -654,7 +858,9 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
       ...(info(w.step).step?.manual?.checklist?.length ? { checklist: info(w.step).step!.manual!.checklist } : {}),
     });
   }
-  const manualIds = doc ? doc.parts.flatMap((p) => (p.steps ?? []).filter((s) => s.manual).map((s) => s.id)) : [...stepsById.entries()].filter(([, v]) => v.start?.kind === 'manual').map(([k]) => k);
+  const manualIds = doc
+    ? doc.parts.flatMap((p) => (p.steps ?? []).filter((s) => s.manual).map((s) => s.id))
+    : [...stepsById.entries()].filter(([, v]) => v.start?.kind === 'manual').map(([k]) => k);
   for (const id of manualIds) {
     if (run.waiting?.step === id) continue;
     const st = lastStatus.get(id);
@@ -666,7 +872,11 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
     };
     if (st === 'completed') {
       const cl = answers.get(id)?.checklist;
-      const open = cl ? Object.entries(cl).filter(([, done]) => !done).map(([item]) => item) : [];
+      const open = cl
+        ? Object.entries(cl)
+            .filter(([, done]) => !done)
+            .map(([item]) => item)
+        : [];
       if (open.length) openItems.push({ ...base, reason: 'unticked', checklist: open, ...manualInfo(id) });
     } else if (st === 'failed') {
       openItems.push({ ...base, reason: 'failed', ...manualInfo(id) });
@@ -741,10 +951,10 @@ function changeEntry(
   }
   const c: ChangeEntry = {
     step: e.step,
-    ...(i.start?.ref ?? i.step?.ref ? { ref: i.start?.ref ?? i.step?.ref } : {}),
-    ...(i.start?.title ?? i.step?.title ? { title: i.start?.title ?? i.step?.title } : {}),
-    ...(i.start?.part ?? i.part?.id ? { part: i.start?.part ?? i.part?.id } : {}),
-    ...(i.start?.action ?? i.step?.action ? { action: i.start?.action ?? i.step?.action } : {}),
+    ...((i.start?.ref ?? i.step?.ref) ? { ref: i.start?.ref ?? i.step?.ref } : {}),
+    ...((i.start?.title ?? i.step?.title) ? { title: i.start?.title ?? i.step?.title } : {}),
+    ...((i.start?.part ?? i.part?.id) ? { part: i.start?.part ?? i.part?.id } : {}),
+    ...((i.start?.action ?? i.step?.action) ? { action: i.start?.action ?? i.step?.action } : {}),
     status,
     ...(e.ts ? { time: e.ts } : {}),
     summary: plan?.summary ?? `${i.start?.action ?? e.step} for each item`,
@@ -759,13 +969,17 @@ function changeEntry(
     ...(itemList?.length ? { items: itemList } : {}),
     ...(e.evidence?.length ? { evidence: e.evidence } : {}),
   };
-  const itemsReversible = itemList?.length ? itemList.every((it) => it.reversible === true || it.error) && itemList.some((it) => it.reversible === true) : false;
-  const reversible = e.reversible ?? (itemsReversible ? true : itemList?.find((it) => typeof it.reversible === 'string')?.reversible);
+  const itemsReversible = itemList?.length
+    ? itemList.every((it) => it.reversible === true || it.error) && itemList.some((it) => it.reversible === true)
+    : false;
+  const reversible =
+    e.reversible ?? (itemsReversible ? true : itemList?.find((it) => typeof it.reversible === 'string')?.reversible);
   if (status === 'completed' && !simulated && reversible === true) c.undo = `irun undo ${runId} --step ${e.step}`;
   else if (status === 'completed' && typeof reversible === 'string') c.noUndo = reversible;
   else if (status === 'completed' && simulated) c.noUndo = 'simulation: nothing was changed in AWS';
   else if (status === 'completed') c.noUndo = 'no undo was recorded for this change';
-  else if (status === 'planned') c.noUndo = dryRun ? 'dry-run: nothing was changed' : 'planned only: nothing was changed';
+  else if (status === 'planned')
+    c.noUndo = dryRun ? 'dry-run: nothing was changed' : 'planned only: nothing was changed';
   else if (status === 'declined') c.noUndo = 'declined: nothing was changed';
   else if (status === 'failed') c.noUndo = 'the change failed; check the current state before acting';
   return c;
@@ -773,7 +987,8 @@ function changeEntry(
 
 /** `{before, after, ...}` (or a list of them) -> the befores and the afters, or undefined. */
 function splitBeforeAfter(value: unknown): { before: unknown; after: unknown } | undefined {
-  const has = (v: unknown): v is { before: unknown; after?: unknown } => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, 'before');
+  const has = (v: unknown): v is { before: unknown; after?: unknown } =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, 'before');
   if (has(value)) return { before: value.before, after: Object.hasOwn(value, 'after') ? value.after : value };
   if (Array.isArray(value) && value.length > 0 && value.every(has)) {
     return { before: value.map((v) => v.before), after: value.map((v) => (Object.hasOwn(v, 'after') ? v.after : v)) };
@@ -809,7 +1024,12 @@ export function withRunId(text: string, runId: string): string {
 
 const POST_PART = /post|part\s*5\b/i;
 
-function reviewQuestions(runId: string, doc: RunbookDoc | undefined, answers: Map<string, { value: unknown; actor: string }>, lastStatus: Map<string, string>): ReportReview {
+function reviewQuestions(
+  runId: string,
+  doc: RunbookDoc | undefined,
+  answers: Map<string, { value: unknown; actor: string }>,
+  lastStatus: Map<string, string>,
+): ReportReview {
   const part = doc?.parts.find((p) => POST_PART.test(p.id) || POST_PART.test(p.title ?? ''));
   const manual = (part?.steps ?? []).filter((s) => s.manual);
   if (part && manual.length) {
@@ -832,7 +1052,10 @@ function reviewQuestions(runId: string, doc: RunbookDoc | undefined, answers: Ma
       }),
     };
   }
-  return { source: 'default', items: [{ ref: '5.6', title: 'Questions for the post-incident review', questions: [...DEFAULT_REVIEW_QUESTIONS] }] };
+  return {
+    source: 'default',
+    items: [{ ref: '5.6', title: 'Questions for the post-incident review', questions: [...DEFAULT_REVIEW_QUESTIONS] }],
+  };
 }
 
 /** A value on one line, short: for timeline details. */

@@ -10,7 +10,8 @@ import { PACKAGE_ROOT } from '../plugins/registry.js';
 
 let version: string | undefined;
 function irunVersion(): string {
-  version ??= (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  version ??= (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
   return version;
 }
 
@@ -54,7 +55,10 @@ function relativeUri(file: string, cwd: string): string {
 
 const positive = (n: unknown, fallback = 1) => (typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : fallback);
 
-export function toSarif(results: SarifInput[], options: { cwd?: string; version?: string } = {}): Record<string, unknown> {
+export function toSarif(
+  results: SarifInput[],
+  options: { cwd?: string; version?: string } = {},
+): Record<string, unknown> {
   const cwd = options.cwd ?? process.cwd();
   const diags = results.flatMap((r) => r.diagnostics.map((d) => ({ ...d, file: d.file || r.file })));
   const codes = [...new Set(diags.map((d) => d.code))].sort();
@@ -71,7 +75,10 @@ export function toSarif(results: SarifInput[], options: { cwd?: string; version?
             informationUri: 'https://github.com/irun-dev/irun',
             rules: codes.map((id) => ({
               id,
-              name: id.replace(/^IRUN_/, '').toLowerCase().replace(/_(.)/g, (_, c: string) => c.toUpperCase()),
+              name: id
+                .replace(/^IRUN_/, '')
+                .toLowerCase()
+                .replace(/_(.)/g, (_, c: string) => c.toUpperCase()),
               shortDescription: { text: RULES[id] ?? id },
             })),
           },
@@ -81,7 +88,10 @@ export function toSarif(results: SarifInput[], options: { cwd?: string; version?
           const startLine = positive(d.line);
           const startColumn = positive(d.column);
           const endLine = Math.max(positive(d.endLine, startLine), startLine);
-          const endColumn = endLine === startLine ? Math.max(positive(d.endColumn, startColumn + 1), startColumn) : positive(d.endColumn);
+          const endColumn =
+            endLine === startLine
+              ? Math.max(positive(d.endColumn, startColumn + 1), startColumn)
+              : positive(d.endColumn);
           return {
             ruleId: d.code,
             ruleIndex: ruleIndex.get(d.code),

@@ -17,7 +17,15 @@ export function palette(enabled: boolean): Palette {
     const id = (s: string) => s;
     return { bold: id, dim: id, red: id, green: id, yellow: id, cyan: id, magenta: id };
   }
-  return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39), magenta: wrap(35, 39) };
+  return {
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    cyan: wrap(36, 39),
+    magenta: wrap(35, 39),
+  };
 }
 
 export function colorEnabled(stream: NodeJS.WriteStream): boolean {

@@ -214,4 +214,15 @@ export type RunEvent =
 export type Listener = (event: RunEvent) => void | Promise<void>;
 
 /** Events that mark a step boundary: the journal flushes to disk after each. */
-export const BOUNDARY_EVENTS = new Set<RunEvent['type']>(['run.start', 'run.resume', 'step.start', 'step.end', 'answer', 'approval', 'run.waiting', 'run.end', 'item.end', 'undo']);
+export const BOUNDARY_EVENTS = new Set<RunEvent['type']>([
+  'run.start',
+  'run.resume',
+  'step.start',
+  'step.end',
+  'answer',
+  'approval',
+  'run.waiting',
+  'run.end',
+  'item.end',
+  'undo',
+]);

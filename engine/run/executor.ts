@@ -23,7 +23,13 @@ export const MAX_CALL_DEPTH = 16;
 
 /** Answers actions in simulation (tabletop) mode instead of calling them. */
 export interface Simulator {
-  call(request: { step: Step; action: string; effect: 'read' | 'mutate'; input: unknown; item?: unknown }): Promise<unknown>;
+  call(request: {
+    step: Step;
+    action: string;
+    effect: 'read' | 'mutate';
+    input: unknown;
+    item?: unknown;
+  }): Promise<unknown>;
 }
 
 export interface ExecuteOptions {
@@ -94,7 +100,8 @@ interface Outcome1 {
 /** Names assigned by `set:` steps anywhere in the runbook (declared vars). */
 export function declaredVars(doc: RunbookDoc): string[] {
   const names = new Set(Object.keys(doc.vars ?? {}));
-  for (const part of doc.parts) for (const step of part.steps) if (step.set) for (const k of Object.keys(step.set)) names.add(k);
+  for (const part of doc.parts)
+    for (const step of part.steps) if (step.set) for (const k of Object.keys(step.set)) names.add(k);
   return [...names];
 }
 
@@ -140,7 +147,13 @@ export class Executor {
     });
     this.state = initialState(options.doc, declaredVars(options.doc));
     this.state.runbook = { id: options.doc.id, title: options.doc.title, file: options.file, sha256: options.sha256 };
-    this.scope = { inputs: this.state.inputs, vars: this.state.vars, steps: this.state.steps, parts: this.state.parts, run: this.state.run };
+    this.scope = {
+      inputs: this.state.inputs,
+      vars: this.state.vars,
+      steps: this.state.steps,
+      parts: this.state.parts,
+      run: this.state.run,
+    };
     for (const [name, spec] of Object.entries(options.doc.inputs ?? {})) {
       if (spec.secret && options.inputs && options.inputs[name] !== undefined) this.redactor.add(options.inputs[name]);
     }
@@ -174,11 +187,19 @@ export class Executor {
       if (o.history && o.history.length > 0) {
         await this.replay(o.history);
       } else {
-        const inputs = await resolveInputs(o.doc, o.inputs ?? {}, { now: this.now, run: this.state.run as unknown as Record<string, unknown> });
+        const inputs = await resolveInputs(o.doc, o.inputs ?? {}, {
+          now: this.now,
+          run: this.state.run as unknown as Record<string, unknown>,
+        });
         for (const [name, spec] of Object.entries(o.doc.inputs ?? {})) if (spec.secret) this.redactor.add(inputs[name]);
         const runId = o.runId ?? defaultRunId(this.now());
         // Runbook-level vars may be templates over the inputs.
-        const vars = o.doc.vars ? (evaluate(o.doc.vars, { inputs, run: { ...this.state.run, id: runId } }, this.evalCtx()) as Record<string, unknown>) : undefined;
+        const vars = o.doc.vars
+          ? (evaluate(o.doc.vars, { inputs, run: { ...this.state.run, id: runId } }, this.evalCtx()) as Record<
+              string,
+              unknown
+            >)
+          : undefined;
         await this.emit({
           type: 'run.start',
           ...(vars ? { vars } : {}),
@@ -195,7 +216,14 @@ export class Executor {
       await this.loop();
     } catch (err) {
       if (this.state.status === 'running') {
-        await this.emit({ type: 'run.end', status: 'failed', outcome: 'failed', error: serializeError(err), message: (err as Error).message, endedAt: this.now().toISOString() });
+        await this.emit({
+          type: 'run.end',
+          status: 'failed',
+          outcome: 'failed',
+          error: serializeError(err),
+          message: (err as Error).message,
+          endedAt: this.now().toISOString(),
+        });
       } else {
         throw err;
       }
@@ -205,18 +233,37 @@ export class Executor {
 
   private result(): RunResult {
     const s = this.state;
-    return { runId: s.run.id, status: s.status, outcome: s.outcome, message: s.message, error: s.error, waiting: s.waiting, state: s, changes: this.changes };
+    return {
+      runId: s.run.id,
+      status: s.status,
+      outcome: s.outcome,
+      message: s.message,
+      error: s.error,
+      waiting: s.waiting,
+      state: s,
+      changes: this.changes,
+    };
   }
 
   private async replay(history: RunEvent[]): Promise<void> {
     for (const e of history) {
       reduce(this.state, e);
-      if (e.type === 'step.end' && e.plan) this.changes.push({ step: e.step, action: this.steps.get(e.step)?.step.action ?? '', status: e.status, plan: e.plan });
+      if (e.type === 'step.end' && e.plan)
+        this.changes.push({
+          step: e.step,
+          action: this.steps.get(e.step)?.step.action ?? '',
+          status: e.status,
+          plan: e.plan,
+        });
     }
     const s = this.state;
     const retry = s.status === 'failed' && s.failedStep ? s.failedStep : undefined;
     if (s.status === 'completed' || s.status === 'aborted' || (s.status === 'failed' && !retry)) {
-      throw new IrunError('IRUN_RUN_ENDED', `run ${s.run.id} has already ended (${s.status}${s.error ? `: ${s.error.message}` : ''}); nothing to resume`, { exit: 1 });
+      throw new IrunError(
+        'IRUN_RUN_ENDED',
+        `run ${s.run.id} has already ended (${s.status}${s.error ? `: ${s.error.message}` : ''}); nothing to resume`,
+        { exit: 1 },
+      );
     }
     // Secrets are redacted in the journal: take them again from this session's inputs.
     for (const [name, spec] of Object.entries(this.o.doc.inputs ?? {})) {
@@ -246,7 +293,12 @@ export class Executor {
       }
       if (cursor === null) {
         await this.endParts();
-        await this.emit({ type: 'run.end', status: 'completed', outcome: 'completed', endedAt: this.now().toISOString() });
+        await this.emit({
+          type: 'run.end',
+          status: 'completed',
+          outcome: 'completed',
+          endedAt: this.now().toISOString(),
+        });
         return;
       }
       const loc = this.steps.get(cursor);
@@ -275,7 +327,8 @@ export class Executor {
 
   /** At the end of a run, every part still running ends. */
   private async endParts(): Promise<void> {
-    for (const [id, p] of Object.entries(this.state.parts)) if (p.status === 'running') await this.emit({ type: 'part.end', part: id });
+    for (const [id, p] of Object.entries(this.state.parts))
+      if (p.status === 'running') await this.emit({ type: 'part.end', part: id });
   }
 
   /** Set when a jump lands on the first step of the part it is in (a loop re-entering the part). */
@@ -287,9 +340,13 @@ export class Executor {
     const visit = rec.visits + 1;
     const max = step.maxVisits ?? DEFAULT_MAX_VISITS;
     if (visit > max) {
-      throw new IrunError(Codes.MAX_VISITS, `step '${step.id}' was reached ${visit} times (maxVisits ${max}): the flow loops; raise maxVisits if this is intended`, {
-        details: { step: step.id, maxVisits: max },
-      });
+      throw new IrunError(
+        Codes.MAX_VISITS,
+        `step '${step.id}' was reached ${visit} times (maxVisits ${max}): the flow loops; raise maxVisits if this is intended`,
+        {
+          details: { step: step.id, maxVisits: max },
+        },
+      );
     }
     const kind = stepKind(step) ?? 'unknown';
     let registered: RegisteredAction | undefined;
@@ -323,7 +380,13 @@ export class Executor {
       return;
     }
     if (out.wait) {
-      await this.emit({ type: 'run.waiting', step: step.id, reason: out.wait.reason, message: out.wait.message, ...(out.wait.plan ? { plan: out.wait.plan } : {}) });
+      await this.emit({
+        type: 'run.waiting',
+        step: step.id,
+        reason: out.wait.reason,
+        message: out.wait.message,
+        ...(out.wait.plan ? { plan: out.wait.plan } : {}),
+      });
       return;
     }
 
@@ -347,7 +410,15 @@ export class Executor {
       endRun = out.end;
     } else if (out.call) {
       if (this.state.callStack.length + 1 > MAX_CALL_DEPTH) {
-        out = { status: 'failed', error: serializeError(new IrunError(Codes.CALL_DEPTH, `call stack deeper than ${MAX_CALL_DEPTH} at step '${step.id}' (calling part '${out.call}')`)) };
+        out = {
+          status: 'failed',
+          error: serializeError(
+            new IrunError(
+              Codes.CALL_DEPTH,
+              `call stack deeper than ${MAX_CALL_DEPTH} at step '${step.id}' (calling part '${out.call}')`,
+            ),
+          ),
+        };
         next = null;
         failRun = true;
       } else {
@@ -391,7 +462,8 @@ export class Executor {
     // Evidence lines and step.end are written together: after a crash either both are in the
     // journal or neither is.
     await this.emit(...evidenceEvents, end);
-    if (out.plan && registered?.def.effect === 'mutate') this.changes.push({ step: step.id, action: step.action!, status: out.status, plan: out.plan });
+    if (out.plan && registered?.def.effect === 'mutate')
+      this.changes.push({ step: step.id, action: step.action!, status: out.status, plan: out.plan });
 
     for (const p of ended) await this.emit({ type: 'part.end', part: p });
     if (next !== null) {
@@ -401,7 +473,15 @@ export class Executor {
 
     if (failRun) {
       const err = out.error!;
-      await this.emit({ type: 'run.end', status: 'failed', outcome: 'failed', step: step.id, error: err, message: `step '${step.id}' failed: ${err.message}`, endedAt: this.now().toISOString() });
+      await this.emit({
+        type: 'run.end',
+        status: 'failed',
+        outcome: 'failed',
+        step: step.id,
+        error: err,
+        message: `step '${step.id}' failed: ${err.message}`,
+        endedAt: this.now().toISOString(),
+      });
     } else if (endRun) {
       await this.endParts();
       await this.emit({
@@ -438,12 +518,18 @@ export class Executor {
    * The step after `loc`: its `next`, the next step of its part, or at the end of the part a
    * return to the caller (when the part was called) or the first step of the next part.
    */
-  private successor(loc: StepLoc, frames: Frame[] = this.state.callStack, popped = 0, useNext = true): { next: string | null; pop: number; ended: string[] } {
+  private successor(
+    loc: StepLoc,
+    frames: Frame[] = this.state.callStack,
+    popped = 0,
+    useNext = true,
+  ): { next: string | null; pop: number; ended: string[] } {
     if (loc.step.next && useNext) {
       const { next, ended } = this.jump(loc, loc.step.next);
       return { next, pop: popped, ended };
     }
-    if (loc.index < loc.part.steps.length - 1) return { next: loc.part.steps[loc.index + 1].id, pop: popped, ended: [] };
+    if (loc.index < loc.part.steps.length - 1)
+      return { next: loc.part.steps[loc.index + 1].id, pop: popped, ended: [] };
     // End of the part.
     const top = frames[frames.length - 1 - popped];
     if (top && top.part === loc.part.id) {
@@ -480,10 +566,17 @@ export class Executor {
       }
       case 'end': {
         const message = step.end!.message ? render(step.end!.message, this.scope, this.evalCtx()) : undefined;
-        return { status: 'completed', end: { status: step.end!.status, message }, output: { status: step.end!.status, message } };
+        return {
+          status: 'completed',
+          end: { status: step.end!.status, message },
+          output: { status: step.end!.status, message },
+        };
       }
       default:
-        throw new IrunError(Codes.RUNBOOK_INVALID, `step '${step.id}' has no kind (action, manual, call, goto, branch, set, end or forEach)`);
+        throw new IrunError(
+          Codes.RUNBOOK_INVALID,
+          `step '${step.id}' has no kind (action, manual, call, goto, branch, set, end or forEach)`,
+        );
     }
   }
 
@@ -521,12 +614,25 @@ export class Executor {
     } else {
       const answer = await this.o.human.answer({ step, part, instructions, checklist, ...(ask ? { ask } : {}) });
       if (answer === undefined) {
-        return { status: 'waiting', wait: { reason: 'answer', message: ask?.message ?? step.title ?? `manual step '${step.id}'` } };
+        return {
+          status: 'waiting',
+          wait: { reason: 'answer', message: ask?.message ?? step.title ?? `manual step '${step.id}'` },
+        };
       }
       value = coerceAnswer(step, answer.value);
-      await this.emit({ type: 'answer', step: step.id, value, actor: answer.actor, at: this.now().toISOString(), source: answer.source, ...(answer.checklist ? { checklist: answer.checklist } : {}) });
+      await this.emit({
+        type: 'answer',
+        step: step.id,
+        value,
+        actor: answer.actor,
+        at: this.now().toISOString(),
+        source: answer.source,
+        ...(answer.checklist ? { checklist: answer.checklist } : {}),
+      });
     }
-    const outputs = step.outputs ? (evaluate(step.outputs, { ...this.scope, result: value }, ec) as Record<string, unknown>) : undefined;
+    const outputs = step.outputs
+      ? (evaluate(step.outputs, { ...this.scope, result: value }, ec) as Record<string, unknown>)
+      : undefined;
     return { status: 'completed', output: value, ...(outputs ? { outputs } : {}) };
   }
 
@@ -536,8 +642,10 @@ export class Executor {
     const backoff = step.retry?.backoff ?? 'exponential';
     for (let attempt = 1; ; attempt++) {
       const out = await fn(attempt);
-      if (out.status !== 'failed' || attempt >= attempts || out.error?.code === Codes.ACTION_INPUT) return { ...out, attempts: attempt };
-      const factor = backoff === 'fixed' ? 1 : backoff === 'exponential' ? 2 ** (attempt - 1) : Number(backoff) ** (attempt - 1);
+      if (out.status !== 'failed' || attempt >= attempts || out.error?.code === Codes.ACTION_INPUT)
+        return { ...out, attempts: attempt };
+      const factor =
+        backoff === 'fixed' ? 1 : backoff === 'exponential' ? 2 ** (attempt - 1) : Number(backoff) ** (attempt - 1);
       const delayMs = Math.round(base * factor);
       await this.emit({ type: 'step.retry', step: step.id, attempt, delayMs, error: out.error! });
       await sleep(delayMs, this.o.signal);
@@ -548,7 +656,9 @@ export class Executor {
     const fromDoc = this.o.doc.aws ? (evaluate(this.o.doc.aws, this.scope, this.evalCtx()) as AwsSettings) : {};
     const fromStep = step.aws ? (evaluate(step.aws, this.scope, this.evalCtx()) as AwsSettings) : {};
     const merged: AwsSettings = { ...(this.o.aws ?? {}) };
-    for (const src of [fromDoc, fromStep]) for (const [k, v] of Object.entries(src)) if (v !== null && v !== undefined && v !== '') (merged as Record<string, unknown>)[k] = v;
+    for (const src of [fromDoc, fromStep])
+      for (const [k, v] of Object.entries(src))
+        if (v !== null && v !== undefined && v !== '') (merged as Record<string, unknown>)[k] = v;
     return merged;
   }
 
@@ -586,9 +696,12 @@ export class Executor {
         read: (file) => store.read(file),
       },
       log: {
-        debug: (message, data) => emit({ type: 'log', step: step.id, level: 'debug', message, ...(data ? { data } : {}) }),
-        info: (message, data) => emit({ type: 'log', step: step.id, level: 'info', message, ...(data ? { data } : {}) }),
-        warn: (message, data) => emit({ type: 'log', step: step.id, level: 'warn', message, ...(data ? { data } : {}) }),
+        debug: (message, data) =>
+          emit({ type: 'log', step: step.id, level: 'debug', message, ...(data ? { data } : {}) }),
+        info: (message, data) =>
+          emit({ type: 'log', step: step.id, level: 'info', message, ...(data ? { data } : {}) }),
+        warn: (message, data) =>
+          emit({ type: 'log', step: step.id, level: 'warn', message, ...(data ? { data } : {}) }),
       },
       progress: (progress) => emit({ type: 'progress', step: step.id, progress }),
       sleep: (ms) => sleep(ms, signal),
@@ -596,7 +709,13 @@ export class Executor {
   }
 
   /** One attempt of an action step (or of one forEach item when `item` scope is given). */
-  private async action(step: Step, reg: RegisteredAction, scope: Record<string, unknown>, attempt: number, inForEach = false): Promise<Outcome1> {
+  private async action(
+    step: Step,
+    reg: RegisteredAction,
+    scope: Record<string, unknown>,
+    attempt: number,
+    inForEach = false,
+  ): Promise<Outcome1> {
     let input: unknown;
     try {
       input = evaluateInput(step.with ?? {}, scope, this.evalCtx());
@@ -607,14 +726,27 @@ export class Executor {
     return { ...out, input };
   }
 
-  private async actionWith(step: Step, reg: RegisteredAction, scope: Record<string, unknown>, input: unknown, attempt: number, inForEach: boolean): Promise<Outcome1> {
+  private async actionWith(
+    step: Step,
+    reg: RegisteredAction,
+    scope: Record<string, unknown>,
+    input: unknown,
+    attempt: number,
+    inForEach: boolean,
+  ): Promise<Outcome1> {
     const check = reg.validateInput(input);
     if (!check.ok) {
-      return { status: 'failed', error: serializeError(new IrunError(Codes.ACTION_INPUT, `input of '${reg.id}' at step '${step.id}' is invalid: ${check.message}`)) };
+      return {
+        status: 'failed',
+        error: serializeError(
+          new IrunError(Codes.ACTION_INPUT, `input of '${reg.id}' at step '${step.id}' is invalid: ${check.message}`),
+        ),
+      };
     }
     const effect = reg.def.effect;
     const mutate = effect === 'mutate';
-    const needsApproval = !this.o.dryRun && !inForEach && (step.approve === 'required' || (mutate && step.approve !== 'auto'));
+    const needsApproval =
+      !this.o.dryRun && !inForEach && (step.approve === 'required' || (mutate && step.approve !== 'auto'));
     const timeoutMs = parseDuration(step.timeout, `step '${step.id}' timeout`);
     const controller = new AbortController();
     // Every SDK request of the step listens on this signal (bulk actions have many in flight).
@@ -645,8 +777,19 @@ export class Executor {
           const decision = await this.approval(step, reg, input, plan, attempt);
           if (decision) return decision;
         }
-        const output = await guarded(this.o.simulator.call({ step, action: reg.id, effect, input, ...(inForEach ? { item: scope.item } : {}) }));
-        return await this.finishAction(step, reg, scope, input, output, saved, undefined, mutate ? { summary: `${reg.id} (simulated)` } : undefined);
+        const output = await guarded(
+          this.o.simulator.call({ step, action: reg.id, effect, input, ...(inForEach ? { item: scope.item } : {}) }),
+        );
+        return await this.finishAction(
+          step,
+          reg,
+          scope,
+          input,
+          output,
+          saved,
+          undefined,
+          mutate ? { summary: `${reg.id} (simulated)` } : undefined,
+        );
       }
       let before: unknown;
       if (mutate && reg.def.capture) {
@@ -654,17 +797,26 @@ export class Executor {
         await ctx.evidence.save(`${step.id}-before`, before ?? null);
       }
       if (mutate && this.o.dryRun) {
-        const plan = reg.def.preview ? await guarded(reg.def.preview(ctx, input, before)) : { summary: `would run ${reg.id}`, details: input };
+        const plan = reg.def.preview
+          ? await guarded(reg.def.preview(ctx, input, before))
+          : { summary: `would run ${reg.id}`, details: input };
         return { status: 'planned', plan, before, evidence: saved };
       }
       if (needsApproval) {
-        const plan = reg.def.preview ? await guarded(reg.def.preview(ctx, input, before)) : { summary: `run ${reg.id}`, details: input };
+        const plan = reg.def.preview
+          ? await guarded(reg.def.preview(ctx, input, before))
+          : { summary: `run ${reg.id}`, details: input };
         const decision = await this.approval(step, reg, input, plan, attempt);
         if (decision) return { ...decision, before, evidence: saved };
       }
       const output = await guarded(reg.def.run(ctx, input, before));
       let reversible: true | string | undefined;
-      if (mutate) reversible = reg.def.reversible ? reg.def.reversible(input, before, output) : reg.def.undo ? true : `action ${reg.id} has no undo`;
+      if (mutate)
+        reversible = reg.def.reversible
+          ? reg.def.reversible(input, before, output)
+          : reg.def.undo
+            ? true
+            : `action ${reg.id} has no undo`;
       const plan = mutate ? { summary: `ran ${reg.id}` } : undefined;
       const done = await this.finishAction(step, reg, scope, input, output, saved, before, plan);
       return { ...done, ...(reversible !== undefined ? { reversible } : {}) };
@@ -677,23 +829,51 @@ export class Executor {
   }
 
   /** Returns an outcome when the step must not run now (waiting or declined), else undefined. */
-  private async approval(step: Step, reg: RegisteredAction, input: unknown, plan: PlannedChange, _attempt: number): Promise<Outcome1 | undefined> {
+  private async approval(
+    step: Step,
+    reg: RegisteredAction,
+    input: unknown,
+    plan: PlannedChange,
+    _attempt: number,
+  ): Promise<Outcome1 | undefined> {
     const decision = await this.o.human.approve({ step, action: reg.id, input, plan });
     if (!decision) {
       return { status: 'waiting', wait: { reason: 'approval', message: `approve ${reg.id}: ${plan.summary}`, plan } };
     }
-    await this.emit({ type: 'approval', step: step.id, approved: decision.approved, actor: decision.actor, at: this.now().toISOString(), source: decision.source, plan });
+    await this.emit({
+      type: 'approval',
+      step: step.id,
+      approved: decision.approved,
+      actor: decision.actor,
+      at: this.now().toISOString(),
+      source: decision.source,
+      plan,
+    });
     if (!decision.approved) return { status: 'skipped', reason: 'declined', plan };
     return undefined;
   }
 
-  private async finishAction(step: Step, reg: RegisteredAction, scope: Record<string, unknown>, _input: unknown, output: unknown, saved: EvidenceRef[], before: unknown, plan?: PlannedChange): Promise<Outcome1> {
+  private async finishAction(
+    step: Step,
+    reg: RegisteredAction,
+    scope: Record<string, unknown>,
+    _input: unknown,
+    output: unknown,
+    saved: EvidenceRef[],
+    before: unknown,
+    plan?: PlannedChange,
+  ): Promise<Outcome1> {
     const normalized = output === undefined ? null : output;
     const check = reg.validateOutput(normalized);
     if (!check.ok) {
-      throw new IrunError(Codes.ACTION_OUTPUT, `output of '${reg.id}' at step '${step.id}' does not match its schema: ${check.message}`);
+      throw new IrunError(
+        Codes.ACTION_OUTPUT,
+        `output of '${reg.id}' at step '${step.id}' does not match its schema: ${check.message}`,
+      );
     }
-    const outputs = step.outputs ? (evaluate(step.outputs, { ...scope, result: normalized }, this.evalCtx()) as Record<string, unknown>) : undefined;
+    const outputs = step.outputs
+      ? (evaluate(step.outputs, { ...scope, result: normalized }, this.evalCtx()) as Record<string, unknown>)
+      : undefined;
     return {
       status: 'completed',
       output: normalized,
@@ -707,11 +887,27 @@ export class Executor {
   private async forEach(loc: StepLoc, registered: RegisteredAction | undefined): Promise<Outcome1> {
     const { step } = loc;
     const ec = this.evalCtx();
-    const list = typeof step.forEach === 'string' ? evaluateString(step.forEach, this.scope, ec) : evaluate(step.forEach, this.scope, ec);
+    const list =
+      typeof step.forEach === 'string'
+        ? evaluateString(step.forEach, this.scope, ec)
+        : evaluate(step.forEach, this.scope, ec);
     if (!Array.isArray(list)) {
-      throw new IrunError(Codes.TEMPLATE_EVAL, `forEach of step '${step.id}' must evaluate to a list, got ${list === null ? 'null' : typeof list}`);
+      throw new IrunError(
+        Codes.TEMPLATE_EVAL,
+        `forEach of step '${step.id}' must evaluate to a list, got ${list === null ? 'null' : typeof list}`,
+      );
     }
-    const concurrency = Math.max(1, Math.min(1024, Number(typeof step.concurrency === 'string' ? evaluateString(step.concurrency, this.scope, ec) : (step.concurrency ?? 1)) || 1));
+    const concurrency = Math.max(
+      1,
+      Math.min(
+        1024,
+        Number(
+          typeof step.concurrency === 'string'
+            ? evaluateString(step.concurrency, this.scope, ec)
+            : (step.concurrency ?? 1),
+        ) || 1,
+      ),
+    );
     const as = step.as ?? 'item';
     const done = this.state.items[step.id] ?? {};
     const results: unknown[] = new Array(list.length);
@@ -732,7 +928,10 @@ export class Executor {
     // One approval covers every item of a mutating forEach.
     const mutate = registered.def.effect === 'mutate';
     if (!this.o.dryRun && mutate && step.approve !== 'auto') {
-      const plan: PlannedChange = { summary: `${registered.id} for each of ${list.length} item(s)`, details: { count: list.length } };
+      const plan: PlannedChange = {
+        summary: `${registered.id} for each of ${list.length} item(s)`,
+        details: { count: list.length },
+      };
       const decision = await this.approval(step, registered, { items: list.length }, plan, 1);
       if (decision) return decision;
     }
@@ -756,25 +955,59 @@ export class Executor {
           if (out.plan) plans[i] = out.plan;
           const value = out.outputs ?? out.output ?? null;
           results[i] = value;
-          const undoInfo = mutate && out.reversible !== undefined ? { input: out.input, before: out.before, reversible: out.reversible, ...(out.evidence?.length ? { evidence: out.evidence } : {}) } : {};
-          const evidenceEvents: RunEvent[] = (out.evidence ?? []).map((ref) => ({ type: 'evidence', step: step.id, ref }));
+          const undoInfo =
+            mutate && out.reversible !== undefined
+              ? {
+                  input: out.input,
+                  before: out.before,
+                  reversible: out.reversible,
+                  ...(out.evidence?.length ? { evidence: out.evidence } : {}),
+                }
+              : {};
+          const evidenceEvents: RunEvent[] = (out.evidence ?? []).map((ref) => ({
+            type: 'evidence',
+            step: step.id,
+            ref,
+          }));
           await this.emit(...evidenceEvents, { type: 'item.end', step: step.id, index: i, output: value, ...undoInfo });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
     if (errors.length) {
-      return { status: 'failed', output: results, error: { code: errors[0].code, message: `${errors.length} of ${list.length} item(s) failed; first: ${errors[0].message}` } };
+      return {
+        status: 'failed',
+        output: results,
+        error: {
+          code: errors[0].code,
+          message: `${errors.length} of ${list.length} item(s) failed; first: ${errors[0].message}`,
+        },
+      };
     }
     if (mutate && this.o.dryRun) {
       const changing = plans.filter((p) => p && !p.noop);
       return {
         status: 'planned',
         output: results,
-        plan: { summary: `${registered.id} for ${list.length} item(s): ${changing.length ? changing.slice(0, 3).map((p) => p!.summary).join('; ') + (changing.length > 3 ? '; …' : '') : 'no change'}`, noop: changing.length === 0, details: plans },
+        plan: {
+          summary: `${registered.id} for ${list.length} item(s): ${
+            changing.length
+              ? changing
+                  .slice(0, 3)
+                  .map((p) => p!.summary)
+                  .join('; ') + (changing.length > 3 ? '; …' : '')
+              : 'no change'
+          }`,
+          noop: changing.length === 0,
+          details: plans,
+        },
       };
     }
-    return { status: 'completed', output: results, ...(mutate ? { plan: { summary: `${registered.id} for each of ${list.length} item(s)` } } : {}) };
+    return {
+      status: 'completed',
+      output: results,
+      ...(mutate ? { plan: { summary: `${registered.id} for each of ${list.length} item(s)` } } : {}),
+    };
   }
 
   /** Run every step of a part with extra scope (forEach + call); returns the part's outputs by step id. */
@@ -790,16 +1023,30 @@ export class Executor {
         const reg = step.action ? await this.o.registry.require(step.action) : undefined;
         if (step.if !== undefined && !this.condition(step.if)) continue;
         if (kind !== 'action' && kind !== 'set' && kind !== 'manual') {
-          throw new IrunError(Codes.RUNBOOK_INVALID, `part '${partId}' is run per forEach item and may hold only action, set and manual steps (step '${step.id}' is ${kind})`);
+          throw new IrunError(
+            Codes.RUNBOOK_INVALID,
+            `part '${partId}' is run per forEach item and may hold only action, set and manual steps (step '${step.id}' is ${kind})`,
+          );
         }
         if (reg?.def.effect === 'mutate') {
           // A change inside a per-item part would escape the per-step approval and the undo record.
-          throw new IrunError(Codes.RUNBOOK_INVALID, `step '${step.id}' (${reg.id}) changes AWS state inside part '${partId}', which runs per forEach item: use forEach over the action itself, so that the change is approved and recorded for undo`);
+          throw new IrunError(
+            Codes.RUNBOOK_INVALID,
+            `step '${step.id}' (${reg.id}) changes AWS state inside part '${partId}', which runs per forEach item: use forEach over the action itself, so that the change is approved and recorded for undo`,
+          );
         }
         const loc = this.steps.get(step.id)!;
-        const r = kind === 'action' ? await this.withRetry(step, (a) => this.action(step, reg!, this.scope, a, true)) : await this.execute(loc, kind!, reg);
+        const r =
+          kind === 'action'
+            ? await this.withRetry(step, (a) => this.action(step, reg!, this.scope, a, true))
+            : await this.execute(loc, kind!, reg);
         const index = extra.index as number;
-        await this.emit({ type: 'log', step: step.id, level: r.status === 'failed' ? 'warn' : 'debug', message: `item ${index}: ${step.id} ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}` });
+        await this.emit({
+          type: 'log',
+          step: step.id,
+          level: r.status === 'failed' ? 'warn' : 'debug',
+          message: `item ${index}: ${step.id} ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}`,
+        });
         if (r.status === 'failed') {
           // The step's own onError: continue goes on with the part's next step for this item.
           if (step.onError === 'continue') {
@@ -808,7 +1055,11 @@ export class Executor {
           }
           throw new IrunError((r.error?.code ?? Codes.ACTION_FAILED) as `IRUN_${string}`, r.error?.message ?? 'failed');
         }
-        if (r.wait) throw new IrunError(Codes.NO_ANSWER, `step '${step.id}' inside a forEach needs an answer; give it in the answers file`);
+        if (r.wait)
+          throw new IrunError(
+            Codes.NO_ANSWER,
+            `step '${step.id}' inside a forEach needs an answer; give it in the answers file`,
+          );
         if (r.vars) Object.assign(this.state.vars, r.vars);
         const rec = this.state.steps[step.id];
         rec.output = r.output ?? null;
@@ -863,7 +1114,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Run ids sort by time and are safe as folder names: 20261130T214900Z-1a2b3c. */
 export function defaultRunId(now: Date): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 6)}`;
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 6)}`;
 }
 
 export async function execute(options: ExecuteOptions): Promise<RunResult> {

@@ -61,7 +61,11 @@ export class PresetHuman implements Human {
   async answer(prompt: ManualPrompt): Promise<AnswerResult | undefined> {
     const answers = this.options.answers ?? {};
     if (!Object.hasOwn(answers, prompt.step.id)) return undefined;
-    return { value: answers[prompt.step.id], actor: this.options.actor, source: this.options.answerSource ?? 'answers-file' };
+    return {
+      value: answers[prompt.step.id],
+      actor: this.options.actor,
+      source: this.options.answerSource ?? 'answers-file',
+    };
   }
 
   async approve(request: ApprovalRequest): Promise<ApprovalResult | undefined> {
@@ -133,7 +137,12 @@ export function coerceAnswer(step: Step, value: unknown): unknown {
       return v;
     }
     case 'multiselect': {
-      const list = Array.isArray(value) ? value.map(String) : String(value).split(',').map((s) => s.trim()).filter(Boolean);
+      const list = Array.isArray(value)
+        ? value.map(String)
+        : String(value)
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
       const choices = choiceValues(ask);
       const wrong = choices.length ? list.filter((v) => !choices.includes(v)) : [];
       if (wrong.length) throw bad(`${wrong.map((w) => `'${w}'`).join(', ')} not among ${choices.join(', ')}`);

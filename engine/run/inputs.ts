@@ -70,7 +70,10 @@ export async function resolveInputs(
   const specs = doc.inputs ?? {};
   const unknown = Object.keys(raw).filter((k) => !Object.hasOwn(specs, k));
   if (unknown.length) {
-    throw new IrunError(Codes.INPUT_INVALID, `unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; this runbook declares: ${Object.keys(specs).join(', ') || '(none)'}`);
+    throw new IrunError(
+      Codes.INPUT_INVALID,
+      `unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; this runbook declares: ${Object.keys(specs).join(', ') || '(none)'}`,
+    );
   }
   const given: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) if (v !== undefined) given[k] = coerceInput(k, specs[k], v);
@@ -80,13 +83,21 @@ export async function resolveInputs(
   for (const [name, spec] of Object.entries(specs)) {
     if (Object.hasOwn(given, name) || spec.default === undefined) continue;
     const d = spec.default;
-    values[name] = typeof d === 'string' && hasTemplate(d) ? evaluate(d, { inputs: { ...values }, run: options.run }, { now: options.now }) : d;
+    values[name] =
+      typeof d === 'string' && hasTemplate(d)
+        ? evaluate(d, { inputs: { ...values }, run: options.run }, { now: options.now })
+        : d;
   }
   const present: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(values)) if (v !== null && v !== undefined) present[k] = v;
   const validate = ajv().compile(inputsSchema(doc));
   if (!validate(present)) {
-    throw new IrunError(Codes.INPUT_INVALID, `invalid inputs: ${formatAjvErrors(validate.errors).replace(/(^|; )\//g, '$1input ').replace(/\(root\): must have required property/g, 'missing required input')}`);
+    throw new IrunError(
+      Codes.INPUT_INVALID,
+      `invalid inputs: ${formatAjvErrors(validate.errors)
+        .replace(/(^|; )\//g, '$1input ')
+        .replace(/\(root\): must have required property/g, 'missing required input')}`,
+    );
   }
   return values;
 }

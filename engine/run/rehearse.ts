@@ -22,7 +22,14 @@ export interface ScenarioOutcome {
   events: RunEvent[];
 }
 
-export async function rehearse(o: { scenario: Scenario; doc: RunbookDoc; file: string; sha256: string; registry: Registry; listeners?: ((e: RunEvent) => void)[] }): Promise<ScenarioOutcome> {
+export async function rehearse(o: {
+  scenario: Scenario;
+  doc: RunbookDoc;
+  file: string;
+  sha256: string;
+  registry: Registry;
+  listeners?: ((e: RunEvent) => void)[];
+}): Promise<ScenarioOutcome> {
   const { scenario } = o;
   const started = Date.now();
   const simulator = new ScenarioSimulator(scenario);
@@ -43,7 +50,18 @@ export async function rehearse(o: { scenario: Scenario; doc: RunbookDoc; file: s
   });
   const stepPath = events.filter((e) => e.type === 'step.start').map((e) => (e as { step: string }).step);
   const failures = check(scenario, result, stepPath, simulator.calls);
-  return { scenario: scenario.scenario, title: scenario.title, file: scenario.file, passed: failures.length === 0, failures, durationMs: Date.now() - started, path: stepPath, calls: simulator.calls, result, events };
+  return {
+    scenario: scenario.scenario,
+    title: scenario.title,
+    file: scenario.file,
+    passed: failures.length === 0,
+    failures,
+    durationMs: Date.now() - started,
+    path: stepPath,
+    calls: simulator.calls,
+    result,
+    events,
+  };
 }
 
 function show(v: unknown): string {
@@ -56,14 +74,19 @@ export function check(scenario: Scenario, result: RunResult, stepPath: string[],
   const x = scenario.expect ?? {};
   const expectedStatus = x.status ?? 'completed';
   if (result.status !== expectedStatus) {
-    f.push(`status: expected ${expectedStatus}, got ${result.status}${result.error ? ` (${result.error.code}: ${result.error.message})` : ''}${result.waiting ? ` (waiting at ${result.waiting.step} for ${result.waiting.reason})` : ''}`);
+    f.push(
+      `status: expected ${expectedStatus}, got ${result.status}${result.error ? ` (${result.error.code}: ${result.error.message})` : ''}${result.waiting ? ` (waiting at ${result.waiting.step} for ${result.waiting.reason})` : ''}`,
+    );
   }
-  if (x.outcome && result.outcome !== x.outcome) f.push(`outcome: expected ${x.outcome}, got ${result.outcome ?? 'none'}`);
+  if (x.outcome && result.outcome !== x.outcome)
+    f.push(`outcome: expected ${x.outcome}, got ${result.outcome ?? 'none'}`);
   if (x.path) {
     const n = Math.max(x.path.length, stepPath.length);
     for (let i = 0; i < n; i++) {
       if (x.path[i] !== stepPath[i]) {
-        f.push(`path differs at step ${i + 1}: expected ${x.path[i] ?? '(end)'}, got ${stepPath[i] ?? '(end)'}\n      expected: …${x.path.slice(Math.max(0, i - 2), i + 3).join(' → ')}\n      actual:   …${stepPath.slice(Math.max(0, i - 2), i + 3).join(' → ')}`);
+        f.push(
+          `path differs at step ${i + 1}: expected ${x.path[i] ?? '(end)'}, got ${stepPath[i] ?? '(end)'}\n      expected: …${x.path.slice(Math.max(0, i - 2), i + 3).join(' → ')}\n      actual:   …${stepPath.slice(Math.max(0, i - 2), i + 3).join(' → ')}`,
+        );
         break;
       }
     }
@@ -83,10 +106,18 @@ export function check(scenario: Scenario, result: RunResult, stepPath: string[],
   if (x.calls) {
     let at = 0;
     for (const want of x.calls) {
-      const i = calls.findIndex((c, k) => k >= at && c.action === want.action && (!want.step || c.step === want.step) && (!want.with || partialMatch(c.input, want.with)));
+      const i = calls.findIndex(
+        (c, k) =>
+          k >= at &&
+          c.action === want.action &&
+          (!want.step || c.step === want.step) &&
+          (!want.with || partialMatch(c.input, want.with)),
+      );
       if (i < 0) {
         const same = calls.filter((c) => c.action === want.action).map((c) => show(c.input));
-        f.push(`calls: expected ${want.action}${want.step ? ` at ${want.step}` : ''} with ${show(want.with ?? {})}${same.length ? `; calls of it: ${same.join(', ')}` : '; never called'}`);
+        f.push(
+          `calls: expected ${want.action}${want.step ? ` at ${want.step}` : ''} with ${show(want.with ?? {})}${same.length ? `; calls of it: ${same.join(', ')}` : '; never called'}`,
+        );
         break;
       }
       at = i + 1;
@@ -95,14 +126,16 @@ export function check(scenario: Scenario, result: RunResult, stepPath: string[],
   for (const [step, want] of Object.entries(x.outputs ?? {})) {
     const rec = result.state.steps[step];
     if (!rec) f.push(`outputs: no step ${step}`);
-    else if (!partialMatch(rec.outputs ?? rec.output, want) && !partialMatch(rec.output, want)) f.push(`outputs.${step}: expected ${show(want)}, got ${show(rec.outputs ?? rec.output)}`);
+    else if (!partialMatch(rec.outputs ?? rec.output, want) && !partialMatch(rec.output, want))
+      f.push(`outputs.${step}: expected ${show(want)}, got ${show(rec.outputs ?? rec.output)}`);
   }
   for (const [step, want] of Object.entries(x.statuses ?? {})) {
     const got = result.state.steps[step]?.status;
     if (got !== want) f.push(`statuses.${step}: expected ${want}, got ${got ?? 'no such step'}`);
   }
   for (const [name, want] of Object.entries(x.vars ?? {})) {
-    if (!partialMatch(result.state.vars[name], want)) f.push(`vars.${name}: expected ${show(want)}, got ${show(result.state.vars[name])}`);
+    if (!partialMatch(result.state.vars[name], want))
+      f.push(`vars.${name}: expected ${show(want)}, got ${show(result.state.vars[name])}`);
   }
   return f;
 }

@@ -78,7 +78,9 @@ export function loadScenario(file: string): Scenario {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
-    throw new IrunError(Codes.YAML_SYNTAX, `${file}: ${e.message.split('\n')[0]}`, { location: { file, line: e.linePos?.[0]?.line, column: e.linePos?.[0]?.col } });
+    throw new IrunError(Codes.YAML_SYNTAX, `${file}: ${e.message.split('\n')[0]}`, {
+      location: { file, line: e.linePos?.[0]?.line, column: e.linePos?.[0]?.col },
+    });
   }
   const value = doc.toJS() as Record<string, unknown>;
   const validate = compile(scenarioSchema());
@@ -86,16 +88,29 @@ export function loadScenario(file: string): Scenario {
     const first = validate.errors?.[0];
     let line: number | undefined;
     if (first) {
-      const segs = first.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+      const segs = first.instancePath
+        .split('/')
+        .slice(1)
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
       const node = doc.getIn(segs, true) as { range?: [number, number] } | undefined;
       if (node?.range) line = text.slice(0, node.range[0]).split('\n').length;
     }
-    throw new IrunError('IRUN_SCENARIO_INVALID', `${file}: ${formatAjvErrors(validate.errors)}`, { location: { file, line } });
+    throw new IrunError('IRUN_SCENARIO_INVALID', `${file}: ${formatAjvErrors(validate.errors)}`, {
+      location: { file, line },
+    });
   }
   for (const [i, s] of ((value.stubs as Stub[] | undefined) ?? []).entries()) {
-    if (!s.step && !s.action) throw new IrunError('IRUN_SCENARIO_INVALID', `${file}: stub ${i + 1} needs a step or an action`, { location: { file } });
+    if (!s.step && !s.action)
+      throw new IrunError('IRUN_SCENARIO_INVALID', `${file}: stub ${i + 1} needs a step or an action`, {
+        location: { file },
+      });
     const kinds = [s.output !== undefined, s.error !== undefined, s.sequence !== undefined].filter(Boolean).length;
-    if (kinds !== 1) throw new IrunError('IRUN_SCENARIO_INVALID', `${file}: stub ${i + 1} (${s.step ?? s.action}) needs exactly one of output, error or sequence`, { location: { file } });
+    if (kinds !== 1)
+      throw new IrunError(
+        'IRUN_SCENARIO_INVALID',
+        `${file}: stub ${i + 1} (${s.step ?? s.action}) needs exactly one of output, error or sequence`,
+        { location: { file } },
+      );
   }
   return { ...(value as unknown as Scenario), file };
 }
@@ -126,20 +141,25 @@ export function resolveScenario(arg: string, runbookFile: string): string {
     }
   }
   const names = scenarioFiles(runbookFile).map((f) => path.basename(f).replace(/\.ya?ml$/, ''));
-  throw new IrunError(Codes.FILE_NOT_FOUND, `scenario '${arg}' not found`, { exit: ExitCode.USAGE, suggestions: names.length ? [`scenarios of this runbook: ${names.join(', ')}`] : [] });
+  throw new IrunError(Codes.FILE_NOT_FOUND, `scenario '${arg}' not found`, {
+    exit: ExitCode.USAGE,
+    suggestions: names.length ? [`scenarios of this runbook: ${names.join(', ')}`] : [],
+  });
 }
 
 /** Deep partial match: every key of `expected` is in `actual` with a matching value. */
 export function partialMatch(actual: unknown, expected: unknown): boolean {
-  if (expected === null || typeof expected !== 'object') return actual === expected || (typeof actual === 'number' && String(actual) === expected);
+  if (expected === null || typeof expected !== 'object')
+    return actual === expected || (typeof actual === 'number' && String(actual) === expected);
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual) || actual.length !== expected.length) return false;
     return expected.every((e, i) => partialMatch(actual[i], e));
   }
   if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
-  return Object.entries(expected as Record<string, unknown>).every(([k, v]) => Object.hasOwn(actual as object, k) && partialMatch((actual as Record<string, unknown>)[k], v));
+  return Object.entries(expected as Record<string, unknown>).every(
+    ([k, v]) => Object.hasOwn(actual as object, k) && partialMatch((actual as Record<string, unknown>)[k], v),
+  );
 }
-
 
 export interface RecordedCall {
   step: string;
@@ -158,12 +178,20 @@ export class ScenarioSimulator implements Simulator {
     this.calls.push({ step: req.step.id, action: req.action, input: req.input });
     const stubs = this.scenario.stubs ?? [];
     const stub =
-      stubs.find((s) => s.step === req.step.id && (!s.action || s.action === req.action) && (!s.with || partialMatch(req.input, s.with))) ??
-      stubs.find((s) => !s.step && s.action === req.action && (!s.with || partialMatch(req.input, s.with)));
+      stubs.find(
+        (s) =>
+          s.step === req.step.id &&
+          (!s.action || s.action === req.action) &&
+          (!s.with || partialMatch(req.input, s.with)),
+      ) ?? stubs.find((s) => !s.step && s.action === req.action && (!s.with || partialMatch(req.input, s.with)));
     if (!stub) {
-      throw new IrunError('IRUN_SCENARIO_NO_STUB', `scenario '${this.scenario.scenario}' has no stub for step '${req.step.id}' (action ${req.action})`, {
-        suggestions: [`add to ${path.basename(this.scenario.file)}: stubs: [{ step: ${req.step.id}, output: ... }]`],
-      });
+      throw new IrunError(
+        'IRUN_SCENARIO_NO_STUB',
+        `scenario '${this.scenario.scenario}' has no stub for step '${req.step.id}' (action ${req.action})`,
+        {
+          suggestions: [`add to ${path.basename(this.scenario.file)}: stubs: [{ step: ${req.step.id}, output: ... }]`],
+        },
+      );
     }
     let result: ScenarioResult = stub;
     if (stub.sequence) {
@@ -173,9 +201,13 @@ export class ScenarioSimulator implements Simulator {
     }
     if (result.error) {
       const e = result.error;
-      throw new IrunError((e.code as `IRUN_${string}`) ?? awsErrorCode(e.name), `${req.action} failed: ${e.name}: ${e.message ?? 'simulated error'} (simulated)`, {
-        details: { awsError: e.name, simulated: true },
-      });
+      throw new IrunError(
+        (e.code as `IRUN_${string}`) ?? awsErrorCode(e.name),
+        `${req.action} failed: ${e.name}: ${e.message ?? 'simulated error'} (simulated)`,
+        {
+          details: { awsError: e.name, simulated: true },
+        },
+      );
     }
     return structuredClone(result.output ?? null);
   }
@@ -205,7 +237,8 @@ export class ScenarioHuman implements Human {
   async approve(r: ApprovalRequest): Promise<ApprovalResult | undefined> {
     if (this.scenario.decline?.includes(r.step.id)) return { approved: false, actor: this.actor, source: 'scenario' };
     const a = this.scenario.approvals ?? 'all';
-    if (a === 'all' || (Array.isArray(a) && a.includes(r.step.id))) return { approved: true, actor: this.actor, source: 'scenario' };
+    if (a === 'all' || (Array.isArray(a) && a.includes(r.step.id)))
+      return { approved: true, actor: this.actor, source: 'scenario' };
     return undefined;
   }
 }

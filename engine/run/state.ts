@@ -60,7 +60,8 @@ export function initialState(doc: RunbookDoc, declaredVars: string[]): RunState 
   const parts: Record<string, PartRecord> = {};
   for (const part of doc.parts) {
     parts[part.id] = { status: 'pending', visits: 0 };
-    for (const step of part.steps) steps[step.id] = { output: null, outputs: null, status: 'pending', error: null, visits: 0 };
+    for (const step of part.steps)
+      steps[step.id] = { output: null, outputs: null, status: 'pending', error: null, visits: 0 };
   }
   const vars: Record<string, unknown> = {};
   for (const name of declaredVars) vars[name] = null;
@@ -89,7 +90,13 @@ export function reduce(state: RunState, e: RunEvent): void {
   switch (e.type) {
     case 'run.start':
       // In place: the template scope holds references to these objects.
-      Object.assign(state.run, { id: e.runId, actor: e.actor, dryRun: e.dryRun, simulated: e.simulated, startedAt: e.startedAt });
+      Object.assign(state.run, {
+        id: e.runId,
+        actor: e.actor,
+        dryRun: e.dryRun,
+        simulated: e.simulated,
+        startedAt: e.startedAt,
+      });
       state.runbook = e.runbook;
       Object.assign(state.inputs, e.inputs);
       if (e.vars) Object.assign(state.vars, e.vars);

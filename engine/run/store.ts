@@ -101,7 +101,9 @@ export function readJournal(file: string): JournalRead {
     try {
       events.push(JSON.parse(raw[i]) as RunEvent);
     } catch {
-      throw new IrunError('IRUN_JOURNAL_CORRUPT', `journal ${file} line ${i + 1} is not valid JSON`, { location: { file, line: i + 1, column: 1 } });
+      throw new IrunError('IRUN_JOURNAL_CORRUPT', `journal ${file} line ${i + 1} is not valid JSON`, {
+        location: { file, line: i + 1, column: 1 },
+      });
     }
     lines.push(raw[i]);
     goodBytes += Buffer.byteLength(raw[i]) + 1;
@@ -148,9 +150,15 @@ export class RunStore {
 
   /** A new run folder under `root` (fails if it exists). */
   static create(root: string, runId: string, options: RunStoreOptions = {}): RunStore {
-    if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new IrunError(Codes.USAGE, `run id '${runId}' may hold only letters, digits, '.', '_' and '-'`, { exit: ExitCode.USAGE });
+    if (!/^[A-Za-z0-9._-]+$/.test(runId))
+      throw new IrunError(Codes.USAGE, `run id '${runId}' may hold only letters, digits, '.', '_' and '-'`, {
+        exit: ExitCode.USAGE,
+      });
     const dir = path.join(root, runId);
-    if (existsSync(path.join(dir, 'journal.jsonl'))) throw new IrunError('IRUN_RUN_EXISTS', `run ${runId} already exists in ${root}; use 'irun resume ${runId}'`, { exit: ExitCode.USAGE });
+    if (existsSync(path.join(dir, 'journal.jsonl')))
+      throw new IrunError('IRUN_RUN_EXISTS', `run ${runId} already exists in ${root}; use 'irun resume ${runId}'`, {
+        exit: ExitCode.USAGE,
+      });
     mkdirSync(path.join(dir, 'evidence'), { recursive: true });
     const store = new RunStore(dir, options);
     store.lock();
@@ -162,7 +170,10 @@ export class RunStore {
   static open(root: string, runId: string, options: RunStoreOptions = {}): { store: RunStore; journal: JournalRead } {
     const dir = path.join(root, runId);
     if (!existsSync(path.join(dir, 'journal.jsonl'))) {
-      throw new IrunError('IRUN_RUN_NOT_FOUND', `no run '${runId}' in ${root}`, { exit: ExitCode.FAILED, suggestions: ['irun runs   lists the runs there', 'use --run-dir if the run was recorded elsewhere'] });
+      throw new IrunError('IRUN_RUN_NOT_FOUND', `no run '${runId}' in ${root}`, {
+        exit: ExitCode.FAILED,
+        suggestions: ['irun runs   lists the runs there', 'use --run-dir if the run was recorded elsewhere'],
+      });
     }
     const store = new RunStore(dir, options);
     store.lock();
@@ -205,7 +216,11 @@ export class RunStore {
         if (alive || host !== os.hostname()) {
           throw new IrunError('IRUN_RUN_LOCKED', `run in ${this.dir} is in use by process ${holder}`, {
             exit: ExitCode.USAGE,
-            suggestions: [host !== os.hostname() ? `if that process is gone, delete ${this.lockPath}` : 'wait for it to finish or stop it first'],
+            suggestions: [
+              host !== os.hostname()
+                ? `if that process is gone, delete ${this.lockPath}`
+                : 'wait for it to finish or stop it first',
+            ],
           });
         }
         // The holder died (crash): take the lock over.
@@ -292,10 +307,23 @@ export class RunStore {
         if (this.meta) Object.assign(this.meta, { status: 'running', updatedAt: now, waiting: undefined });
         break;
       case 'run.waiting':
-        if (this.meta) Object.assign(this.meta, { status: 'waiting', updatedAt: now, waiting: { step: e.step, reason: e.reason, message: e.message } });
+        if (this.meta)
+          Object.assign(this.meta, {
+            status: 'waiting',
+            updatedAt: now,
+            waiting: { step: e.step, reason: e.reason, message: e.message },
+          });
         break;
       case 'run.end':
-        if (this.meta) Object.assign(this.meta, { status: e.status, outcome: e.outcome, endedAt: e.endedAt, updatedAt: now, message: e.message, waiting: undefined });
+        if (this.meta)
+          Object.assign(this.meta, {
+            status: e.status,
+            outcome: e.outcome,
+            endedAt: e.endedAt,
+            updatedAt: now,
+            message: e.message,
+            waiting: undefined,
+          });
         break;
       default:
         return;
@@ -319,7 +347,8 @@ export class RunStore {
       },
       read: async (file: string) => {
         const full = path.resolve(this.dir, file);
-        if (!full.startsWith(path.resolve(this.dir) + path.sep)) throw new IrunError(Codes.USAGE, `evidence path ${file} is outside the run`);
+        if (!full.startsWith(path.resolve(this.dir) + path.sep))
+          throw new IrunError(Codes.USAGE, `evidence path ${file} is outside the run`);
         return readFileSync(full, 'utf8');
       },
     };
@@ -367,7 +396,18 @@ export function listRuns(root: string): RunMeta[] {
         const j = readJournal(path.join(dir, 'journal.jsonl'));
         const start = j.events.find((e) => e.type === 'run.start');
         if (start && start.type === 'run.start') {
-          out.push({ runId: start.runId, runbook: start.runbook, status: 'unknown', actor: start.actor, startedAt: start.startedAt, updatedAt: start.startedAt, dryRun: start.dryRun, simulated: start.simulated, inputs: start.inputs, irunVersion: '' });
+          out.push({
+            runId: start.runId,
+            runbook: start.runbook,
+            status: 'unknown',
+            actor: start.actor,
+            startedAt: start.startedAt,
+            updatedAt: start.startedAt,
+            dryRun: start.dryRun,
+            simulated: start.simulated,
+            inputs: start.inputs,
+            irunVersion: '',
+          });
         }
       } catch {
         // unreadable run folder: skip
@@ -392,7 +432,12 @@ export function verifyRun(dir: string): { ok: boolean; problems: VerifyProblem[]
   try {
     text = readFileSync(journalPath, 'utf8');
   } catch {
-    return { ok: false, problems: [{ kind: 'journal', message: `no journal at ${journalPath}` }], lines: 0, evidence: 0 };
+    return {
+      ok: false,
+      problems: [{ kind: 'journal', message: `no journal at ${journalPath}` }],
+      lines: 0,
+      evidence: 0,
+    };
   }
   const raw = text.split('\n');
   let prev = ZERO_HASH;
@@ -407,24 +452,40 @@ export function verifyRun(dir: string): { ok: boolean; problems: VerifyProblem[]
       e = JSON.parse(line);
     } catch {
       if (i === raw.length - 1) {
-        problems.push({ kind: 'torn', line: i + 1, message: `line ${i + 1} is a torn write (the process stopped mid-line); it is ignored` });
+        problems.push({
+          kind: 'torn',
+          line: i + 1,
+          message: `line ${i + 1} is a torn write (the process stopped mid-line); it is ignored`,
+        });
         break;
       }
       problems.push({ kind: 'journal', line: i + 1, message: `line ${i + 1} is not valid JSON` });
       break;
     }
     if (e.prev !== prev) {
-      problems.push({ kind: 'journal', line: i + 1, message: `line ${i + 1}: hash chain broken (the line or the one before it was changed, removed or inserted)` });
+      problems.push({
+        kind: 'journal',
+        line: i + 1,
+        message: `line ${i + 1}: hash chain broken (the line or the one before it was changed, removed or inserted)`,
+      });
       break;
     }
     if (e.seq !== count + 1) {
-      problems.push({ kind: 'journal', line: i + 1, message: `line ${i + 1}: sequence number ${e.seq} where ${count + 1} was expected` });
+      problems.push({
+        kind: 'journal',
+        line: i + 1,
+        message: `line ${i + 1}: sequence number ${e.seq} where ${count + 1} was expected`,
+      });
       break;
     }
     prev = sha256(line);
     count++;
     if (head && head.lines === count && head.sha256 !== prev) {
-      problems.push({ kind: 'journal', line: count, message: `line ${count} does not match the journal head recorded in run.json (the line was changed)` });
+      problems.push({
+        kind: 'journal',
+        line: count,
+        message: `line ${count} does not match the journal head recorded in run.json (the line was changed)`,
+      });
       break;
     }
     if (e.type === 'evidence') {
@@ -434,14 +495,29 @@ export function verifyRun(dir: string): { ok: boolean; problems: VerifyProblem[]
       try {
         content = readFileSync(full);
       } catch {
-        problems.push({ kind: 'evidence', file: e.ref.file, line: i + 1, message: `evidence ${e.ref.file} is missing` });
+        problems.push({
+          kind: 'evidence',
+          file: e.ref.file,
+          line: i + 1,
+          message: `evidence ${e.ref.file} is missing`,
+        });
         continue;
       }
-      if (sha256(content) !== e.ref.sha256) problems.push({ kind: 'evidence', file: e.ref.file, line: i + 1, message: `evidence ${e.ref.file} does not match its sha256 in the journal (line ${i + 1})` });
+      if (sha256(content) !== e.ref.sha256)
+        problems.push({
+          kind: 'evidence',
+          file: e.ref.file,
+          line: i + 1,
+          message: `evidence ${e.ref.file} does not match its sha256 in the journal (line ${i + 1})`,
+        });
     }
   }
   if (head && count < head.lines && !problems.some((p) => p.kind === 'journal')) {
-    problems.push({ kind: 'journal', line: count, message: `the journal has ${count} lines but run.json records ${head.lines}: lines were removed` });
+    problems.push({
+      kind: 'journal',
+      line: count,
+      message: `the journal has ${count} lines but run.json records ${head.lines}: lines were removed`,
+    });
   }
   return { ok: problems.every((p) => p.kind === 'torn'), problems, lines: count, evidence };
 }

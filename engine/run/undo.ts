@@ -28,9 +28,26 @@ export function undoableChanges(events: RunEvent[]): UndoItem[] {
   for (const e of events) {
     if (e.type === 'step.start' && e.action && e.effect === 'mutate') actionOf.set(e.step, e.action);
     else if (e.type === 'step.end' && e.status === 'completed' && e.reversible !== undefined && actionOf.has(e.step)) {
-      items.push({ step: e.step, action: actionOf.get(e.step)!, input: e.input, before: e.before, output: e.output ?? null, reversible: e.reversible, seq: e.seq });
+      items.push({
+        step: e.step,
+        action: actionOf.get(e.step)!,
+        input: e.input,
+        before: e.before,
+        output: e.output ?? null,
+        reversible: e.reversible,
+        seq: e.seq,
+      });
     } else if (e.type === 'item.end' && e.reversible !== undefined && actionOf.has(e.step)) {
-      items.push({ step: e.step, index: e.index, action: actionOf.get(e.step)!, input: e.input, before: e.before, output: e.output ?? null, reversible: e.reversible, seq: e.seq });
+      items.push({
+        step: e.step,
+        index: e.index,
+        action: actionOf.get(e.step)!,
+        input: e.input,
+        before: e.before,
+        output: e.output ?? null,
+        reversible: e.reversible,
+        seq: e.seq,
+      });
     } else if (e.type === 'undo' && e.status === 'completed') {
       undone.add(key(e.step, e.index));
     }
@@ -72,9 +89,15 @@ export async function undoRun(o: UndoOptions): Promise<UndoSummary> {
     const known = new Set(items.map((i) => i.step));
     const missing = o.steps.filter((s) => !known.has(s));
     if (missing.length) {
-      throw new IrunError('IRUN_UNDO_NOTHING', `no recorded change to undo at step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, {
-        suggestions: known.size ? [`steps with changes to undo: ${[...known].join(', ')}`] : ['this run has no change left to undo'],
-      });
+      throw new IrunError(
+        'IRUN_UNDO_NOTHING',
+        `no recorded change to undo at step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+        {
+          suggestions: known.size
+            ? [`steps with changes to undo: ${[...known].join(', ')}`]
+            : ['this run has no change left to undo'],
+        },
+      );
     }
     items = items.filter((i) => o.steps!.includes(i.step));
   }
@@ -83,7 +106,13 @@ export async function undoRun(o: UndoOptions): Promise<UndoSummary> {
   const redactor = new Redactor();
   for (const item of items) {
     const label = key(item.step, item.index);
-    const base = { type: 'undo' as const, step: item.step, ...(item.index !== undefined ? { index: item.index } : {}), action: item.action, actor: o.actor };
+    const base = {
+      type: 'undo' as const,
+      step: item.step,
+      ...(item.index !== undefined ? { index: item.index } : {}),
+      action: item.action,
+      actor: o.actor,
+    };
     if (item.reversible !== true) {
       summary.refused.push({ step: label, reason: item.reversible });
       o.emit({ ...base, status: 'refused', at: now().toISOString(), reason: item.reversible });
@@ -96,8 +125,17 @@ export async function undoRun(o: UndoOptions): Promise<UndoSummary> {
       o.emit({ ...base, status: 'refused', at: now().toISOString(), reason });
       continue;
     }
-    const plan: PlannedChange = { summary: `undo ${item.action} of step ${label}: restore the state recorded before the change`, before: item.output, after: item.before };
-    const decision = await o.human.approve({ step: { id: item.step, action: item.action }, action: item.action, input: item.input, plan });
+    const plan: PlannedChange = {
+      summary: `undo ${item.action} of step ${label}: restore the state recorded before the change`,
+      before: item.output,
+      after: item.before,
+    };
+    const decision = await o.human.approve({
+      step: { id: item.step, action: item.action },
+      action: item.action,
+      input: item.input,
+      plan,
+    });
     if (!decision) {
       summary.waitingFor = label;
       break;

@@ -7,13 +7,21 @@ import addFormatsModule from 'ajv-formats';
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the
 // module object or the function depending on the loader (ajv-validator/ajv#2132).
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
 
 let instance: Ajv | undefined;
 
 export function ajv(): Ajv {
   if (!instance) {
-    instance = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true, strictRequired: false, validateFormats: true });
+    instance = new Ajv({
+      strict: true,
+      allErrors: true,
+      allowUnionTypes: true,
+      strictRequired: false,
+      validateFormats: true,
+    });
     addFormats(instance);
     // Annotations used in irun schemas (shown by editors and `irun actions`, ignored by validation).
     instance.addKeyword({ keyword: 'x-irun-secret', schemaType: 'boolean' });
@@ -40,8 +48,10 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined): strin
   return errors
     .map((e) => {
       const where = e.instancePath || '(root)';
-      if (e.keyword === 'additionalProperties') return `${where}: unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
-      if (e.keyword === 'enum') return `${where}: ${e.message} (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')})`;
+      if (e.keyword === 'additionalProperties')
+        return `${where}: unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+      if (e.keyword === 'enum')
+        return `${where}: ${e.message} (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')})`;
       return `${where}: ${e.message}`;
     })
     .join('; ');

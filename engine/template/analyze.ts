@@ -3,7 +3,16 @@
  * position, every path that refers to the top-level scope, and every helper called.
  */
 import { isHelper } from './helpers.js';
-import { SCOPED, simpleName, tryParse, type Expr, type Mustache, type PathExpr, type Program, type SubExpr } from './parse.js';
+import {
+  SCOPED,
+  simpleName,
+  tryParse,
+  type Expr,
+  type Mustache,
+  type PathExpr,
+  type Program,
+  type SubExpr,
+} from './parse.js';
 
 /** A path into the top-level scope, with its static segments and position (1-based). */
 export interface TemplateRef {
@@ -30,7 +39,12 @@ export interface TemplateAnalysis {
 export function analyze(text: string): TemplateAnalysis {
   const parsed = tryParse(text);
   if (!('program' in parsed)) {
-    return { ok: false, error: { message: parsed.message, line: parsed.line, column: parsed.column }, refs: [], helpers: [] };
+    return {
+      ok: false,
+      error: { message: parsed.message, line: parsed.line, column: parsed.column },
+      refs: [],
+      helpers: [],
+    };
   }
   const walker = new Walker();
   walker.program(parsed.program);
@@ -76,7 +90,11 @@ class Walker {
       const name = simpleName(path);
       const isParam = name !== undefined && this.isBlockParam(name);
       if (node.type === 'SubExpression' || hasArgs || (name !== undefined && !isParam && isHelper(name))) {
-        this.helpers.push({ name: name ?? path.original, line: path.loc.start.line, column: path.loc.start.column + 1 });
+        this.helpers.push({
+          name: name ?? path.original,
+          line: path.loc.start.line,
+          column: path.loc.start.column + 1,
+        });
       } else {
         this.path(path);
       }
@@ -106,6 +124,7 @@ class Walker {
       const param = !scoped && p.depth === 0 && p.parts.length > 0 && this.isBlockParam(p.parts[0]);
       if (!param && this.depth - p.depth === 0) segments = p.parts;
     }
-    if (segments && segments.length) this.refs.push({ path: [...segments], line: p.loc.start.line, column: p.loc.start.column + 1 });
+    if (segments && segments.length)
+      this.refs.push({ path: [...segments], line: p.loc.start.line, column: p.loc.start.column + 1 });
   }
 }

@@ -4,7 +4,8 @@
  */
 import { Codes, IrunError, type IrunErrorOptions } from '../errors.js';
 
-export type TemplateErrorCode = typeof Codes.TEMPLATE_SYNTAX | typeof Codes.TEMPLATE_UNKNOWN_PATH | typeof Codes.TEMPLATE_EVAL;
+export type TemplateErrorCode =
+  typeof Codes.TEMPLATE_SYNTAX | typeof Codes.TEMPLATE_UNKNOWN_PATH | typeof Codes.TEMPLATE_EVAL;
 
 export interface TemplateErrorOptions extends IrunErrorOptions {
   /** The template text the error comes from. */

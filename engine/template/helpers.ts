@@ -62,7 +62,9 @@ function toDate(value: unknown, what: string): Date {
   else if (typeof value === 'string' && value.trim() !== '') d = new Date(value);
   else if (typeof value === 'number') d = new Date(value);
   if (!d || Number.isNaN(d.getTime())) {
-    fail(`${what} must be a date (ISO text, Date or epoch milliseconds), got ${typeof value === 'string' ? 'text that is not a date' : typeName(value)}`);
+    fail(
+      `${what} must be a date (ISO text, Date or epoch milliseconds), got ${typeof value === 'string' ? 'text that is not a date' : typeName(value)}`,
+    );
   }
   return d as Date;
 }
@@ -120,10 +122,38 @@ const HELPERS: Record<string, HelperSpec> = {
   // comparison and logic
   eq: { min: 2, max: 2, fn: ([a, b]) => deepEqual(a, b) },
   ne: { min: 2, max: 2, fn: ([a, b]) => !deepEqual(a, b) },
-  lt: { min: 2, max: 2, fn: ([a, b]) => { const [x, y] = comparable(a, b); return x < y; } },
-  lte: { min: 2, max: 2, fn: ([a, b]) => { const [x, y] = comparable(a, b); return x <= y; } },
-  gt: { min: 2, max: 2, fn: ([a, b]) => { const [x, y] = comparable(a, b); return x > y; } },
-  gte: { min: 2, max: 2, fn: ([a, b]) => { const [x, y] = comparable(a, b); return x >= y; } },
+  lt: {
+    min: 2,
+    max: 2,
+    fn: ([a, b]) => {
+      const [x, y] = comparable(a, b);
+      return x < y;
+    },
+  },
+  lte: {
+    min: 2,
+    max: 2,
+    fn: ([a, b]) => {
+      const [x, y] = comparable(a, b);
+      return x <= y;
+    },
+  },
+  gt: {
+    min: 2,
+    max: 2,
+    fn: ([a, b]) => {
+      const [x, y] = comparable(a, b);
+      return x > y;
+    },
+  },
+  gte: {
+    min: 2,
+    max: 2,
+    fn: ([a, b]) => {
+      const [x, y] = comparable(a, b);
+      return x >= y;
+    },
+  },
   and: { min: 1, max: Infinity, fn: (args) => args.every(truthy) },
   or: { min: 1, max: Infinity, fn: (args) => args.some(truthy) },
   not: { min: 1, max: 1, fn: ([a]) => !truthy(a) },
@@ -184,7 +214,9 @@ const HELPERS: Record<string, HelperSpec> = {
       if (c === null || c === undefined) return [];
       const k = str(key, 'the key');
       const list = arr(c, 'the first argument');
-      return args.length === 3 ? list.filter((x) => deepEqual(getPath(x, k), value)) : list.filter((x) => truthy(getPath(x, k)));
+      return args.length === 3
+        ? list.filter((x) => deepEqual(getPath(x, k), value))
+        : list.filter((x) => truthy(getPath(x, k)));
     },
   },
   keys: {
@@ -246,17 +278,20 @@ const HELPERS: Record<string, HelperSpec> = {
   split: {
     min: 2,
     max: 2,
-    fn: ([s, sep]) => (s === null || s === undefined ? [] : str(s, 'the first argument').split(str(sep, 'the separator'))),
+    fn: ([s, sep]) =>
+      s === null || s === undefined ? [] : str(s, 'the first argument').split(str(sep, 'the separator')),
   },
   startsWith: {
     min: 2,
     max: 2,
-    fn: ([s, p]) => (s === null || s === undefined ? false : str(s, 'the first argument').startsWith(str(p, 'the prefix'))),
+    fn: ([s, p]) =>
+      s === null || s === undefined ? false : str(s, 'the first argument').startsWith(str(p, 'the prefix')),
   },
   endsWith: {
     min: 2,
     max: 2,
-    fn: ([s, p]) => (s === null || s === undefined ? false : str(s, 'the first argument').endsWith(str(p, 'the suffix'))),
+    fn: ([s, p]) =>
+      s === null || s === undefined ? false : str(s, 'the first argument').endsWith(str(p, 'the suffix')),
   },
   matches: {
     min: 2,
@@ -268,7 +303,9 @@ const HELPERS: Record<string, HelperSpec> = {
       try {
         regex = new RegExp(source, args.length > 2 ? str(flags, 'the flags') : '');
       } catch (err) {
-        throw new HelperFailure(`invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`, { cause: err });
+        throw new HelperFailure(`invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       if (s === null || s === undefined) return false;
       return regex.test(str(s, 'the first argument'));
@@ -369,7 +406,10 @@ const HELPERS: Record<string, HelperSpec> = {
       const name = str(v, 'the identifier');
       const parts = name.split('.');
       for (const p of parts) {
-        if (!SQL_IDENT_PART.test(p)) fail(`${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)} is not a valid SQL identifier (letters, digits and _, not starting with a digit, dot-separated)`);
+        if (!SQL_IDENT_PART.test(p))
+          fail(
+            `${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)} is not a valid SQL identifier (letters, digits and _, not starting with a digit, dot-separated)`,
+          );
       }
       return parts.map((p) => `"${p}"`).join('.');
     },
@@ -393,13 +433,22 @@ export function callHelper(name: string, args: unknown[], hash: Record<string, u
   const spec = Object.hasOwn(HELPERS, name) ? HELPERS[name] : undefined;
   if (!spec) throw new HelperFailure(`unknown helper '${name}'`);
   if (args.length < spec.min || args.length > spec.max) {
-    const want = spec.min === spec.max ? `${spec.min}` : spec.max === Infinity ? `at least ${spec.min}` : `${spec.min} to ${spec.max}`;
+    const want =
+      spec.min === spec.max
+        ? `${spec.min}`
+        : spec.max === Infinity
+          ? `at least ${spec.min}`
+          : `${spec.min} to ${spec.max}`;
     const plural = (spec.max === Infinity ? spec.min : spec.max) === 1 ? '' : 's';
     throw new HelperFailure(`takes ${want} argument${plural}, got ${args.length}`);
   }
   for (const k of Object.keys(hash)) {
     if (!spec.hash?.includes(k)) {
-      throw new HelperFailure(spec.hash ? `unknown named argument '${k}' (accepted: ${spec.hash.join(', ')})` : `takes no named arguments, got '${k}'`);
+      throw new HelperFailure(
+        spec.hash
+          ? `unknown named argument '${k}' (accepted: ${spec.hash.join(', ')})`
+          : `takes no named arguments, got '${k}'`,
+      );
     }
   }
   const out = spec.fn(args, hash, ctx);

@@ -6,7 +6,20 @@
 import { Codes } from '../errors.js';
 import { TemplateError, closest } from './errors.js';
 import { HELPER_NAMES, HelperFailure, callHelper, isHelper, type HelperContext } from './helpers.js';
-import { SCOPED, hasTemplate, parse, simpleName, type Block, type Expr, type Literal, type Loc, type Mustache, type PathExpr, type Program, type SubExpr } from './parse.js';
+import {
+  SCOPED,
+  hasTemplate,
+  parse,
+  simpleName,
+  type Block,
+  type Expr,
+  type Literal,
+  type Loc,
+  type Mustache,
+  type PathExpr,
+  type Program,
+  type SubExpr,
+} from './parse.js';
 import { defineOwn, getOwn, isPlainObject, toText, truthy, typeName } from './values.js';
 
 /**
@@ -141,9 +154,13 @@ class Interpreter {
     if (node.type === 'SubExpression' || hasArgs) {
       if (name === undefined || isParam || !isHelper(name)) {
         const hint = closest(path.original, HELPER_NAMES);
-        throw this.evalError(`unknown helper '${path.original}'${hint.length ? ` (did you mean '${hint[0]}'?)` : ''}`, path.loc, {
-          suggestions: hint,
-        });
+        throw this.evalError(
+          `unknown helper '${path.original}'${hint.length ? ` (did you mean '${hint[0]}'?)` : ''}`,
+          path.loc,
+          {
+            suggestions: hint,
+          },
+        );
       }
       return this.helper(name, node);
     }
@@ -196,7 +213,10 @@ class Interpreter {
       if (parts[0] === 'root' && p.depth === 0) return this.rootPath(parts.slice(1), p);
       const frame = this.dataFrames[this.dataFrames.length - 1 - p.depth];
       if (!frame || !Object.hasOwn(frame, parts[0])) {
-        throw this.unknown(`'${p.original}' is not defined here (data variables @index, @key, @first, @last exist inside {{#each}}; @root is the whole scope)`, p);
+        throw this.unknown(
+          `'${p.original}' is not defined here (data variables @index, @key, @first, @last exist inside {{#each}}; @root is the whole scope)`,
+          p,
+        );
       }
       return follow(frame[parts[0]], parts.slice(1));
     }
@@ -228,20 +248,34 @@ class Interpreter {
     }
     const top = scope[root];
     if (parts.length === 1) return top === undefined ? null : top;
-    if (!Object.hasOwn(DECLARED_ROOTS, root) || top === null || typeof top !== 'object') return follow(top, parts.slice(1));
+    if (!Object.hasOwn(DECLARED_ROOTS, root) || top === null || typeof top !== 'object')
+      return follow(top, parts.slice(1));
     if (!Object.hasOwn(top, second)) {
       const names = Object.keys(top);
       const hint = closest(second, names);
-      const why = hint.length ? ` (did you mean '${root}.${hint[0]}'?)` : names.length ? ` (declared: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})` : '';
-      throw this.unknown(`no ${DECLARED_ROOTS[root]} '${second}' is declared, in '${p.original}'${why}`, p, hint.map((h) => `${root}.${h}`));
+      const why = hint.length
+        ? ` (did you mean '${root}.${hint[0]}'?)`
+        : names.length
+          ? ` (declared: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`
+          : '';
+      throw this.unknown(
+        `no ${DECLARED_ROOTS[root]} '${second}' is declared, in '${p.original}'${why}`,
+        p,
+        hint.map((h) => `${root}.${h}`),
+      );
     }
     const record = (top as Record<string, unknown>)[second];
-    if (root !== 'steps' || parts.length === 2 || record === null || typeof record !== 'object') return follow(record, parts.slice(2));
+    if (root !== 'steps' || parts.length === 2 || record === null || typeof record !== 'object')
+      return follow(record, parts.slice(2));
     if (!Object.hasOwn(record, third)) {
       const names = Object.keys(record);
       const hint = closest(third, names);
       const why = hint.length ? ` (did you mean 'steps.${second}.${hint[0]}'?)` : ` (a step has: ${names.join(', ')})`;
-      throw this.unknown(`a step has no field '${third}', in '${p.original}'${why}`, p, hint.map((h) => `steps.${second}.${h}`));
+      throw this.unknown(
+        `a step has no field '${third}', in '${p.original}'${why}`,
+        p,
+        hint.map((h) => `steps.${second}.${h}`),
+      );
     }
     return follow((record as Record<string, unknown>)[third], parts.slice(3));
   }
@@ -257,7 +291,11 @@ class Interpreter {
     });
   }
 
-  evalError(message: string, loc: Loc | undefined, extra: { cause?: unknown; suggestions?: string[]; details?: Record<string, unknown> } = {}): TemplateError {
+  evalError(
+    message: string,
+    loc: Loc | undefined,
+    extra: { cause?: unknown; suggestions?: string[]; details?: Record<string, unknown> } = {},
+  ): TemplateError {
     return new TemplateError(Codes.TEMPLATE_EVAL, message, { template: this.text, ...position(loc), ...extra });
   }
 }

@@ -174,7 +174,11 @@ function syntaxFailure(err: unknown, text: string): ParseFailure {
   const raw = String(e?.message ?? err);
   // Errors from the AST helpers ("if doesn't match iff - 1:6") carry their own position.
   if (typeof e.lineNumber === 'number') {
-    return { message: `template syntax error: ${raw.replace(/ - \d+:\d+$/, '')}`, line: e.lineNumber, column: (e.column ?? 0) + 1 };
+    return {
+      message: `template syntax error: ${raw.replace(/ - \d+:\d+$/, '')}`,
+      line: e.lineNumber,
+      column: (e.column ?? 0) + 1,
+    };
   }
   // Errors from the generated parser: the shared lexer still holds the offending token's location.
   const lexer = (Handlebars as unknown as { Parser?: { lexer?: HandlebarsLexer } }).Parser?.lexer;
@@ -253,22 +257,34 @@ function check(program: Program | undefined, depth = 0, params: string[] = []): 
       case 'BlockStatement': {
         const name = simpleName(s.path);
         if (!name || !isBlockHelper(name)) {
-          return fail(`block {{#${s.path.original}}} is not supported (block helpers: ${BLOCK_HELPERS.join(', ')})`, s.loc);
+          return fail(
+            `block {{#${s.path.original}}} is not supported (block helpers: ${BLOCK_HELPERS.join(', ')})`,
+            s.loc,
+          );
         }
-        if (s.params.length !== 1) return fail(`{{#${name}}} takes exactly one argument, got ${s.params.length}`, s.loc);
+        if (s.params.length !== 1)
+          return fail(`{{#${name}}} takes exactly one argument, got ${s.params.length}`, s.loc);
         if (s.hash && s.hash.pairs.length) return fail(`{{#${name}}} takes no named arguments`, s.loc);
         const bp = s.program?.blockParams ?? [];
         const maxParams = name === 'each' ? 2 : name === 'with' ? 1 : 0;
         if (bp.length > maxParams) {
-          return fail(maxParams ? `{{#${name}}} takes at most ${maxParams} block parameter(s)` : `{{#${name}}} takes no block parameters`, s.loc);
+          return fail(
+            maxParams
+              ? `{{#${name}}} takes at most ${maxParams} block parameter(s)`
+              : `{{#${name}}} takes no block parameters`,
+            s.loc,
+          );
         }
         const inBody = name === 'each' || name === 'with' ? depth + 1 : depth;
-        const inner = exprs(s.params, s.loc) ?? check(s.program, inBody, [...params, ...bp]) ?? check(s.inverse, depth, params);
+        const inner =
+          exprs(s.params, s.loc) ?? check(s.program, inBody, [...params, ...bp]) ?? check(s.inverse, depth, params);
         if (inner) return inner;
         break;
       }
       case 'MustacheStatement': {
-        const p = checkHead(s.path, s.loc) ?? exprs([s.path as Expr, ...s.params, ...(s.hash?.pairs.map((h) => h.value) ?? [])], s.loc);
+        const p =
+          checkHead(s.path, s.loc) ??
+          exprs([s.path as Expr, ...s.params, ...(s.hash?.pairs.map((h) => h.value) ?? [])], s.loc);
         if (p) return p;
         break;
       }
@@ -281,7 +297,8 @@ function check(program: Program | undefined, depth = 0, params: string[] = []): 
 
 function checkHead(path: PathExpr | Literal, loc: Loc): ParseFailure | undefined {
   const name = simpleName(path);
-  if (name && isBlockHelper(name)) return fail(`'${name}' is a block helper: write {{#${name} ...}}...{{/${name}}}`, loc);
+  if (name && isBlockHelper(name))
+    return fail(`'${name}' is a block helper: write {{#${name} ...}}...{{/${name}}}`, loc);
   return undefined;
 }
 
@@ -290,7 +307,12 @@ function checkExprs(exprs: Expr[], loc: Loc, depth: number, params: string[]): P
     if (e.type === 'SubExpression') {
       const p =
         checkHead(e.path, e.loc ?? loc) ??
-        checkExprs([e.path as Expr, ...e.params, ...(e.hash?.pairs.map((h) => h.value) ?? [])], e.loc ?? loc, depth, params);
+        checkExprs(
+          [e.path as Expr, ...e.params, ...(e.hash?.pairs.map((h) => h.value) ?? [])],
+          e.loc ?? loc,
+          depth,
+          params,
+        );
       if (p) return p;
     } else if (e.type === 'PathExpression' && depth > 0) {
       const p = checkRelative(e, depth, params);

@@ -6,7 +6,8 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
 export function parseDuration(value: string | number | undefined, what = 'duration'): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new IrunError(Codes.USAGE, `${what}: ${value} is not a valid duration`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new IrunError(Codes.USAGE, `${what}: ${value} is not a valid duration`);
     return value;
   }
   const text = String(value).trim();

@@ -5,8 +5,10 @@
 export const REDACTED = '[REDACTED]';
 
 // AWS secret access keys are 40 characters of base64; session tokens are long base64 blobs.
-const SECRET_KEY_NAMES = /^(secretaccesskey|aws_secret_access_key|sessiontoken|aws_session_token|password|secret|token|authorization|x-amz-security-token)$/i;
-const SECRET_ASSIGN = /((?:aws_)?secret_?access_?key|session_?token|x-amz-security-token)(["']?\s*[:=]\s*["']?)([A-Za-z0-9/+=]{16,})/gi;
+const SECRET_KEY_NAMES =
+  /^(secretaccesskey|aws_secret_access_key|sessiontoken|aws_session_token|password|secret|token|authorization|x-amz-security-token)$/i;
+const SECRET_ASSIGN =
+  /((?:aws_)?secret_?access_?key|session_?token|x-amz-security-token)(["']?\s*[:=]\s*["']?)([A-Za-z0-9/+=]{16,})/gi;
 const SESSION_TOKEN = /\b(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|AQoD)[A-Za-z0-9/+=]{40,}/g;
 
 export class Redactor {
@@ -41,7 +43,10 @@ export class Redactor {
     if (Array.isArray(value)) return value.map((v) => this.walk(v, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const val = SECRET_KEY_NAMES.test(k) && v !== null && v !== '' && typeof v !== 'object' ? REDACTED : this.walk(v, depth + 1);
+      const val =
+        SECRET_KEY_NAMES.test(k) && v !== null && v !== '' && typeof v !== 'object'
+          ? REDACTED
+          : this.walk(v, depth + 1);
       // defineProperty: an own key named "__proto__" stays data and never sets a prototype.
       Object.defineProperty(out, k, { value: val, enumerable: true, writable: true, configurable: true });
     }

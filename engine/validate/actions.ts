@@ -28,7 +28,13 @@ export async function pluginPhase(ctx: RuleContext, registry: Registry, baseDir:
 }
 
 const containsTemplate = (v: unknown): boolean =>
-  typeof v === 'string' ? hasTemplate(v) : Array.isArray(v) ? v.some(containsTemplate) : isObject(v) ? Object.values(v).some(containsTemplate) : false;
+  typeof v === 'string'
+    ? hasTemplate(v)
+    : Array.isArray(v)
+      ? v.some(containsTemplate)
+      : isObject(v)
+        ? Object.values(v).some(containsTemplate)
+        : false;
 
 /** True when the error concerns a value that is (or lies inside) a templated string. */
 function aboutTemplatedValue(e: ErrorObject, data: unknown): boolean {
@@ -42,7 +48,13 @@ function aboutTemplatedValue(e: ErrorObject, data: unknown): boolean {
   if (typeof cur === 'string' && hasTemplate(cur)) return true;
   const params = e.params as Record<string, unknown>;
   // a required property that is there but templated, or whose object is built by a template
-  if (e.keyword === 'required' && isObject(cur) && params.missingProperty !== undefined && String(params.missingProperty) in cur) return true;
+  if (
+    e.keyword === 'required' &&
+    isObject(cur) &&
+    params.missingProperty !== undefined &&
+    String(params.missingProperty) in cur
+  )
+    return true;
   // alternatives and conditionals cannot be decided while part of the value is templated
   if (['anyOf', 'oneOf', 'not', 'if', 'contains'].includes(e.keyword) && containsTemplate(cur)) return true;
   return false;
@@ -58,12 +70,21 @@ export async function actionPhase(ctx: RuleContext, registry: Registry): Promise
     try {
       action = await registry.get(id);
     } catch (err) {
-      ctx.report({ code: isIrunError(err) ? err.code : Codes.PLUGIN_LOAD, message: (err as Error).message, path: actionPath });
+      ctx.report({
+        code: isIrunError(err) ? err.code : Codes.PLUGIN_LOAD,
+        message: (err as Error).message,
+        path: actionPath,
+      });
       continue;
     }
     if (!action) {
       const suggestions = await registry.suggest(id).catch(() => [] as string[]);
-      ctx.report({ code: Codes.UNKNOWN_ACTION, message: `unknown action '${id}'${didYouMean(suggestions)}`, path: actionPath, suggestions });
+      ctx.report({
+        code: Codes.UNKNOWN_ACTION,
+        message: `unknown action '${id}'${didYouMean(suggestions)}`,
+        path: actionPath,
+        suggestions,
+      });
       continue;
     }
     const caller = perItemCaller(ctx, info.partId);
@@ -80,7 +101,14 @@ export async function actionPhase(ctx: RuleContext, registry: Registry): Promise
     const result = action.validateInput(input);
     if (result.ok) continue;
     const errors = (result.errors ?? []).filter((e) => !aboutTemplatedValue(e, input));
-    const reports = readableErrors(errors, action.def.input, input, Codes.ACTION_INPUT, [...info.path, 'with'], `input of ${id}`);
+    const reports = readableErrors(
+      errors,
+      action.def.input,
+      input,
+      Codes.ACTION_INPUT,
+      [...info.path, 'with'],
+      `input of ${id}`,
+    );
     for (const r of reports) ctx.report(r);
   }
 }

@@ -53,7 +53,8 @@ export interface RuleContext {
 /** A semantic rule: inspects the context and reports; never throws for bad input. */
 export type Rule = (ctx: RuleContext) => void;
 
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function makeContext(loaded: Loaded, diagnostics: Diagnostic[]): RuleContext | undefined {
   const doc = loaded.doc;
@@ -70,7 +71,14 @@ export function makeContext(loaded: Loaded, diagnostics: Diagnostic[]): RuleCont
       p.steps.forEach((step, stepIndex) => {
         if (!isObject(step)) return;
         const s = step as unknown as Step;
-        steps.push({ step: s, id: typeof s.id === 'string' ? s.id : undefined, path: ['parts', index, 'steps', stepIndex], partIndex: index, stepIndex, partId });
+        steps.push({
+          step: s,
+          id: typeof s.id === 'string' ? s.id : undefined,
+          path: ['parts', index, 'steps', stepIndex],
+          partIndex: index,
+          stepIndex,
+          partId,
+        });
       });
     });
   }

@@ -103,7 +103,12 @@ export function buildFlowGraph(doc: RunbookDoc | undefined): FlowGraph {
   const jumpedInto = new Set<number>();
   for (const node of nodes.values()) {
     const s = node.step;
-    const targets: unknown[] = [s.goto, s.next, s.default, typeof s.onError === 'object' && s.onError ? s.onError.goto : undefined];
+    const targets: unknown[] = [
+      s.goto,
+      s.next,
+      s.default,
+      typeof s.onError === 'object' && s.onError ? s.onError.goto : undefined,
+    ];
     for (const c of asArray<{ goto?: unknown }>(s.branch)) if (c && typeof c === 'object') targets.push(c.goto);
     for (const t of targets) {
       const to = resolve(t);
@@ -120,7 +125,12 @@ export function buildFlowGraph(doc: RunbookDoc | undefined): FlowGraph {
   const canFallOff = (id: string): boolean => {
     const s = nodes.get(id)!.step;
     if (s.if !== undefined && s.if !== true) return true;
-    return s.end === undefined && s.goto === undefined && s.next === undefined && !(Array.isArray(s.branch) && s.default !== undefined);
+    return (
+      s.end === undefined &&
+      s.goto === undefined &&
+      s.next === undefined &&
+      !(Array.isArray(s.branch) && s.default !== undefined)
+    );
   };
   const enteredOpen = new Set<number>();
   partSteps.forEach(({ ids }, i) => {
@@ -246,7 +256,8 @@ export function buildFlowGraph(doc: RunbookDoc | undefined): FlowGraph {
     for (const { part, sites } of calls) {
       if (!stepsLeaving.has(part)) continue; // the part never returns
       for (const to of expandSites(sites, new Set([nodes.get(caller)!.partId]))) {
-        if (!callSummaries.some((e) => e.from === caller && e.to === to)) callSummaries.push({ from: caller, to, label: 'return' });
+        if (!callSummaries.some((e) => e.from === caller && e.to === to))
+          callSummaries.push({ from: caller, to, label: 'return' });
       }
     }
   }

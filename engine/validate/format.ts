@@ -69,10 +69,15 @@ function stylish(results: FormatInput[], color: boolean): string {
       const gutter = String(d.line);
       // carets under the range on its first line; tabs kept so the carets line up
       const start = Math.min(Math.max(d.column - 1, 0), source.length);
-      const stop = d.endLine === d.line ? Math.min(Math.max(d.endColumn - 1, start + 1), Math.max(source.length, start + 1)) : Math.max(source.length, start + 1);
+      const stop =
+        d.endLine === d.line
+          ? Math.min(Math.max(d.endColumn - 1, start + 1), Math.max(source.length, start + 1))
+          : Math.max(source.length, start + 1);
       const pad = source.slice(0, start).replace(/[^\t]/g, ' ');
       out.push(`    ${dim(`${gutter} |`)} ${source}`);
-      out.push(`    ${' '.repeat(gutter.length)} ${dim('|')} ${pad}${(d.severity === 'error' ? red : yellow)('^'.repeat(stop - start))}`);
+      out.push(
+        `    ${' '.repeat(gutter.length)} ${dim('|')} ${pad}${(d.severity === 'error' ? red : yellow)('^'.repeat(stop - start))}`,
+      );
     }
     out.push('');
   }
@@ -99,7 +104,14 @@ function github(results: FormatInput[]): string {
   for (const r of results) {
     for (const d of r.diagnostics) {
       const kind = d.severity === 'error' ? 'error' : 'warning';
-      const props = [`file=${ghProp(d.file)}`, `line=${d.line}`, `col=${d.column}`, `endLine=${d.endLine}`, `endColumn=${d.endColumn}`, `title=${ghProp(d.code)}`];
+      const props = [
+        `file=${ghProp(d.file)}`,
+        `line=${d.line}`,
+        `col=${d.column}`,
+        `endLine=${d.endLine}`,
+        `endColumn=${d.endColumn}`,
+        `title=${ghProp(d.code)}`,
+      ];
       lines.push(`::${kind} ${props.join(',')}::${ghData(d.message)}`);
     }
   }
@@ -124,12 +136,16 @@ function junit(results: FormatInput[]): string {
   out.push(`<testsuites name="irun validate" tests="${total}" failures="${failures}" errors="0">`);
   for (const r of results) {
     const file = xmlEscape(r.file);
-    out.push(`  <testsuite name="${file}" tests="${Math.max(1, r.diagnostics.length)}" failures="${r.diagnostics.length}" errors="0">`);
+    out.push(
+      `  <testsuite name="${file}" tests="${Math.max(1, r.diagnostics.length)}" failures="${r.diagnostics.length}" errors="0">`,
+    );
     if (r.diagnostics.length === 0) out.push(`    <testcase name="valid" classname="${file}"/>`);
     for (const d of r.diagnostics) {
       const where = `${d.file}:${d.line}:${d.column}`;
       out.push(`    <testcase name="${xmlEscape(`${d.code} ${d.line}:${d.column}`)}" classname="${file}">`);
-      out.push(`      <failure type="${xmlEscape(d.severity)}" message="${xmlEscape(d.message)}">${xmlEscape(`${d.severity}: ${d.message} (${d.code}) at ${where}`)}</failure>`);
+      out.push(
+        `      <failure type="${xmlEscape(d.severity)}" message="${xmlEscape(d.message)}">${xmlEscape(`${d.severity}: ${d.message} (${d.code}) at ${where}`)}</failure>`,
+      );
       out.push('    </testcase>');
     }
     out.push('  </testsuite>');

@@ -81,7 +81,19 @@ export async function validatePaths(paths: string[], options: ValidatePathsOptio
     } catch {
       results.push({
         file: p,
-        diagnostics: [{ code: Codes.FILE_NOT_FOUND, severity: 'error', message: `no such file or directory: ${p}`, file: p, line: 1, column: 1, endLine: 1, endColumn: 1, path: '' }],
+        diagnostics: [
+          {
+            code: Codes.FILE_NOT_FOUND,
+            severity: 'error',
+            message: `no such file or directory: ${p}`,
+            file: p,
+            line: 1,
+            column: 1,
+            endLine: 1,
+            endColumn: 1,
+            path: '',
+          },
+        ],
       });
       continue;
     }

@@ -19,18 +19,37 @@ export const stepKindRule: Rule = (ctx) => {
     const where = (k: string): NodePath => [...info.path, k];
     const idOrStep = s.id !== undefined ? { path: where('id'), key: true } : { path: info.path, key: false };
     if (present.length === 0) {
-      ctx.report({ code: Codes.SCHEMA, message: `${name} has no kind: a step needs exactly one of ${KIND_LIST}`, ...idOrStep });
+      ctx.report({
+        code: Codes.SCHEMA,
+        message: `${name} has no kind: a step needs exactly one of ${KIND_LIST}`,
+        ...idOrStep,
+      });
       continue;
     }
     if (s.forEach !== undefined) {
       const others = present.filter((k) => k !== 'forEach' && k !== 'action' && k !== 'call');
       for (const k of others) {
-        ctx.report({ code: Codes.SCHEMA, message: `${name}: a forEach body is an 'action' (with 'with') or a 'call', not '${k}'`, path: where(k), key: true });
+        ctx.report({
+          code: Codes.SCHEMA,
+          message: `${name}: a forEach body is an 'action' (with 'with') or a 'call', not '${k}'`,
+          path: where(k),
+          key: true,
+        });
       }
       if (s.action !== undefined && s.call !== undefined) {
-        ctx.report({ code: Codes.SCHEMA, message: `${name}: a forEach body is either an 'action' or a 'call', not both`, path: where('call'), key: true });
+        ctx.report({
+          code: Codes.SCHEMA,
+          message: `${name}: a forEach body is either an 'action' or a 'call', not both`,
+          path: where('call'),
+          key: true,
+        });
       } else if (s.action === undefined && s.call === undefined && others.length === 0) {
-        ctx.report({ code: Codes.SCHEMA, message: `${name}: forEach needs a body: 'action' (with 'with') or 'call'`, path: where('forEach'), key: true });
+        ctx.report({
+          code: Codes.SCHEMA,
+          message: `${name}: forEach needs a body: 'action' (with 'with') or 'call'`,
+          path: where('forEach'),
+          key: true,
+        });
       }
     } else if (present.length > 1) {
       ctx.report({
@@ -47,7 +66,8 @@ export const stepKindRule: Rule = (ctx) => {
       ['default', 'branch', "'default' is only allowed on a 'branch' step"],
     ];
     for (const [k, kind, msg] of needs) {
-      if (s[k] !== undefined && s[kind] === undefined) ctx.report({ code: Codes.SCHEMA, message: `${name}: ${msg}`, path: where(k), key: true });
+      if (s[k] !== undefined && s[kind] === undefined)
+        ctx.report({ code: Codes.SCHEMA, message: `${name}: ${msg}`, path: where(k), key: true });
     }
   }
 };
@@ -59,7 +79,11 @@ export const uniqueIdsRule: Rule = (ctx) => {
   for (const p of ctx.parts) if (p.id !== undefined) items.push({ id: p.id, what: 'part', path: [...p.path, 'id'] });
   for (const s of ctx.steps) if (s.id !== undefined) items.push({ id: s.id, what: 'step', path: [...s.path, 'id'] });
   // document order, so the later occurrence is the one reported
-  items.sort((a, b) => ctx.loaded.locate(a.path).line - ctx.loaded.locate(b.path).line || ctx.loaded.locate(a.path).column - ctx.loaded.locate(b.path).column);
+  items.sort(
+    (a, b) =>
+      ctx.loaded.locate(a.path).line - ctx.loaded.locate(b.path).line ||
+      ctx.loaded.locate(a.path).column - ctx.loaded.locate(b.path).column,
+  );
   for (const it of items) {
     const first = seen.get(it.id);
     if (first) {
@@ -81,17 +105,31 @@ export const targetsRule: Rule = (ctx) => {
     if (typeof value !== 'string') return;
     if (ctx.stepById.has(value) || ctx.partById.has(value)) return;
     const suggestions = closest(value, allIds, 2);
-    ctx.report({ code: Codes.UNKNOWN_TARGET, message: `${field} target '${value}' is not a step or part id${didYouMean(suggestions)}`, path, suggestions });
+    ctx.report({
+      code: Codes.UNKNOWN_TARGET,
+      message: `${field} target '${value}' is not a step or part id${didYouMean(suggestions)}`,
+      path,
+      suggestions,
+    });
   };
   const call = (value: unknown, path: NodePath) => {
     if (typeof value !== 'string') return;
     if (ctx.partById.has(value)) return;
     if (ctx.stepById.has(value)) {
-      ctx.report({ code: Codes.UNKNOWN_TARGET, message: `call target '${value}' is a step; call runs a part (use goto to jump to a step)`, path });
+      ctx.report({
+        code: Codes.UNKNOWN_TARGET,
+        message: `call target '${value}' is a step; call runs a part (use goto to jump to a step)`,
+        path,
+      });
       return;
     }
     const suggestions = closest(value, partIds, 2);
-    ctx.report({ code: Codes.UNKNOWN_TARGET, message: `call target '${value}' is not a part id${didYouMean(suggestions)}`, path, suggestions });
+    ctx.report({
+      code: Codes.UNKNOWN_TARGET,
+      message: `call target '${value}' is not a part id${didYouMean(suggestions)}`,
+      path,
+      suggestions,
+    });
   };
   for (const info of ctx.steps) {
     const s = info.step;
@@ -163,11 +201,16 @@ export const unboundedLoopRule: Rule = (ctx) => {
     const members = new Set(comp);
     const first = comp[0];
     // the jump that closes the loop: an edge back to its first step
-    const back = ctx.graph.edges.find((e) => e.to === first && members.has(e.from) && e.from !== first) ?? ctx.graph.edges.find((e) => e.to === first && e.from === first);
+    const back =
+      ctx.graph.edges.find((e) => e.to === first && members.has(e.from) && e.from !== first) ??
+      ctx.graph.edges.find((e) => e.to === first && e.from === first);
     const closer = back ? back.from : first;
     const node = ctx.graph.nodes.get(closer)!;
     const info = ctx.steps.find((s) => s.partIndex === node.partIndex && s.stepIndex === node.stepIndex)!;
-    const field = ['goto', 'next', 'call', 'default'].find((k) => (info.step as unknown as Record<string, unknown>)[k] !== undefined) ?? 'id';
+    const field =
+      ['goto', 'next', 'call', 'default'].find(
+        (k) => (info.step as unknown as Record<string, unknown>)[k] !== undefined,
+      ) ?? 'id';
     ctx.report({
       code: Codes.UNBOUNDED_LOOP,
       message: `steps ${comp.map((c) => `'${c}'`).join(' -> ')} form a loop with no conditional exit (add an 'if', a branch or an end; maxVisits only stops the run with an error)`,

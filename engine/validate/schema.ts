@@ -33,7 +33,9 @@ export function runbookValidator(): ValidateFunction {
   if (validator) return validator;
   const s = runbookSchema();
   try {
-    const mod = createRequire(import.meta.url)(path.join(PACKAGE_ROOT, 'dist/schemas/runbook.validate.cjs')) as ValidateFunction & { schemaSha256?: string };
+    const mod = createRequire(import.meta.url)(
+      path.join(PACKAGE_ROOT, 'dist/schemas/runbook.validate.cjs'),
+    ) as ValidateFunction & { schemaSha256?: string };
     if (mod.schemaSha256 === createHash('sha256').update(schemaText!).digest('hex')) validator = mod;
   } catch {
     // not built (tests on the sources): compile below
@@ -50,7 +52,9 @@ export function schemaPhase(doc: unknown, report: (r: Report) => void): void {
   const s = runbookSchema();
   const validate = runbookValidator();
   if (validate(doc === undefined ? null : doc)) return;
-  const errors = (validate.errors ?? []).filter((e) => !e.schemaPath.startsWith(STEP_KIND_SCHEMA) && !e.schemaPath.includes('/stepKind/'));
+  const errors = (validate.errors ?? []).filter(
+    (e) => !e.schemaPath.startsWith(STEP_KIND_SCHEMA) && !e.schemaPath.includes('/stepKind/'),
+  );
   for (const r of readableErrors(errors, s, doc, Codes.SCHEMA, [])) report(r);
 }
 
@@ -85,7 +89,11 @@ function resolvePointer(root: unknown, schemaPath: string): unknown {
 
 function deref(root: unknown, node: unknown): unknown {
   let cur = node;
-  for (let guard = 0; guard < 32 && cur && typeof cur === 'object' && typeof (cur as { $ref?: unknown }).$ref === 'string'; guard++) {
+  for (
+    let guard = 0;
+    guard < 32 && cur && typeof cur === 'object' && typeof (cur as { $ref?: unknown }).$ref === 'string';
+    guard++
+  ) {
     cur = resolvePointer(root, (cur as { $ref: string }).$ref);
   }
   return cur;
@@ -124,19 +132,22 @@ function valueAt(data: unknown, segs: NodePath): unknown {
   return cur;
 }
 
-const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v);
+const typeOf = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v;
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 const typeWord = (t: string) => (t === 'object' ? 'map' : t === 'array' ? 'list' : t);
 const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
 
 /** Messages for the patterns of the runbook schema (ajv would print the regular expression). */
 const PATTERN_MESSAGES: Record<string, string> = {
-  '^[a-z][a-z0-9]*(-[a-z0-9]+)*$': "must be kebab-case: lower-case letters, digits and single dashes (e.g. 'check-policy')",
+  '^[a-z][a-z0-9]*(-[a-z0-9]+)*$':
+    "must be kebab-case: lower-case letters, digits and single dashes (e.g. 'check-policy')",
   '^[0-9]+(ms|s|m|h)$': "must be a duration like '500ms', '30s', '5m' or '1h' (or a number of milliseconds)",
   '^[A-Za-z_][A-Za-z0-9_]*$': 'must be a name of letters, digits and underscores',
   '\\{\\{': 'must be a number or a {{ template }}',
   '^\\s*\\{\\{': 'must be a map of inputs or a single {{ template }}',
-  '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*\\.[A-Za-z][A-Za-z0-9]*$': "must be an action id 'namespace.name' (e.g. 'aws.s3.getBucketPolicy')",
+  '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*\\.[A-Za-z][A-Za-z0-9]*$':
+    "must be an action id 'namespace.name' (e.g. 'aws.s3.getBucketPolicy')",
 };
 
 /**
@@ -144,19 +155,31 @@ const PATTERN_MESSAGES: Record<string, string> = {
  * reduced to the alternative that matches the value's type, unknown properties with a
  * suggestion, enums with the allowed values. Paths are prefixed with `base`.
  */
-export function readableErrors(errors: ErrorObject[], rootSchema: unknown, data: unknown, code: string, base: NodePath, label = ''): Report[] {
+export function readableErrors(
+  errors: ErrorObject[],
+  rootSchema: unknown,
+  data: unknown,
+  code: string,
+  base: NodePath,
+  label = '',
+): Report[] {
   let list = errors.filter((e) => e.keyword !== 'if');
   // propertyNames: one message per bad name, on the key
   list = list.filter((e) => !(e.params as { propertyName?: string }).propertyName || e.keyword === 'propertyNames');
 
   // anyOf / oneOf, deepest first
-  const combinators = list.filter((e) => e.keyword === 'anyOf' || (e.keyword === 'oneOf' && !(e.params as { passingSchemas?: unknown }).passingSchemas));
+  const combinators = list.filter(
+    (e) =>
+      e.keyword === 'anyOf' || (e.keyword === 'oneOf' && !(e.params as { passingSchemas?: unknown }).passingSchemas),
+  );
   combinators.sort((a, b) => b.schemaPath.length - a.schemaPath.length);
   const synthesized = new Map<ErrorObject, string>();
   for (const c of combinators) {
     if (!list.includes(c)) continue;
     const prefix = c.schemaPath + '/';
-    const subs = list.filter((e) => e !== c && e.schemaPath.startsWith(prefix) && e.instancePath.startsWith(c.instancePath));
+    const subs = list.filter(
+      (e) => e !== c && e.schemaPath.startsWith(prefix) && e.instancePath.startsWith(c.instancePath),
+    );
     const branches = new Map<string, ErrorObject[]>();
     for (const e of subs) {
       const idx = e.schemaPath.slice(prefix.length).split('/')[0];
@@ -169,7 +192,11 @@ export function readableErrors(errors: ErrorObject[], rootSchema: unknown, data:
           e.instancePath === c.instancePath &&
           (e.keyword === 'type' ||
             ((e.keyword === 'enum' || e.keyword === 'const') &&
-              !((e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [(e.params as { allowedValue?: unknown }).allowedValue]).some((a) => typeOf(a) === typeOf(value)))),
+              !(
+                (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [
+                  (e.params as { allowedValue?: unknown }).allowedValue,
+                ]
+              ).some((a) => typeOf(a) === typeOf(value)))),
       );
     const viable = [...branches.entries()].filter(([, errs]) => !mismatched(errs));
     const drop = new Set<ErrorObject>([c, ...subs]);
@@ -178,7 +205,10 @@ export function readableErrors(errors: ErrorObject[], rootSchema: unknown, data:
       for (const e of viable[0][1]) drop.delete(e);
     } else {
       const alts = schemaNode(rootSchema, data, c);
-      synthesized.set(c, `must be ${describeAlternatives(Array.isArray(alts) ? alts : [])}, not ${article(typeWord(typeOf(value)))}`);
+      synthesized.set(
+        c,
+        `must be ${describeAlternatives(Array.isArray(alts) ? alts : [])}, not ${article(typeWord(typeOf(value)))}`,
+      );
       drop.delete(c);
     }
     list = list.filter((e) => !drop.has(e));
@@ -200,7 +230,8 @@ export function readableErrors(errors: ErrorObject[], rootSchema: unknown, data:
       message = `${what} ${synthesized.get(e)}`;
     } else if (e.keyword === 'additionalProperties') {
       const prop = String(params.additionalProperty);
-      const parent = schemaNode(rootSchema, data, e, e.schemaPath.replace(/\/additionalProperties$/, '')) as { properties?: Record<string, unknown> } | undefined;
+      const parent = schemaNode(rootSchema, data, e, e.schemaPath.replace(/\/additionalProperties$/, '')) as
+        { properties?: Record<string, unknown> } | undefined;
       const allowed = Object.keys(parent?.properties ?? {});
       suggestions = closest(prop, allowed, 1);
       message = `unknown property '${prop}'${containerName(segs, label)}${didYouMean(suggestions)}`;
@@ -214,7 +245,9 @@ export function readableErrors(errors: ErrorObject[], rootSchema: unknown, data:
     } else if (e.keyword === 'const') {
       message = `${what} must be ${show(params.allowedValue)}`;
     } else if (e.keyword === 'type') {
-      const types = String(params.type).split(',').map((t) => article(typeWord(t)));
+      const types = String(params.type)
+        .split(',')
+        .map((t) => article(typeWord(t)));
       message = `${what} must be ${types.join(' or ')}, not ${article(typeWord(typeOf(value)))}`;
     } else if (e.keyword === 'pattern') {
       const p = String(params.pattern);
@@ -226,8 +259,12 @@ export function readableErrors(errors: ErrorObject[], rootSchema: unknown, data:
       key = true;
     } else if (e.keyword === 'oneOf') {
       const alts = schemaNode(rootSchema, data, e);
-      const keys = Array.isArray(alts) ? alts.map((a) => (a as { required?: string[] }).required?.[0]).filter(Boolean) : [];
-      message = keys.length ? `needs exactly one of ${keys.map((k) => `'${k}'`).join(' or ')}` : `${what} matches more than one allowed form`;
+      const keys = Array.isArray(alts)
+        ? alts.map((a) => (a as { required?: string[] }).required?.[0]).filter(Boolean)
+        : [];
+      message = keys.length
+        ? `needs exactly one of ${keys.map((k) => `'${k}'`).join(' or ')}`
+        : `${what} matches more than one allowed form`;
     } else {
       message = `${what} ${e.message ?? 'is invalid'}`;
     }

@@ -31,7 +31,8 @@ const ROOTS = ['inputs', 'vars', 'steps', 'parts', 'run'];
 
 /** Subtrees that hold data for other tools (regular expressions, JSON Schemas), not templates. */
 function skipped(path: NodePath): boolean {
-  if (path[0] === 'inputs' && path.length >= 3 && ['pattern', 'enum', 'examples', 'items'].includes(String(path[2]))) return true;
+  if (path[0] === 'inputs' && path.length >= 3 && ['pattern', 'enum', 'examples', 'items'].includes(String(path[2])))
+    return true;
   const i = path.indexOf('ask');
   if (i >= 0 && path[i + 1] === 'schema') return true;
   return false;
@@ -64,10 +65,21 @@ export function collectTemplates(ctx: RuleContext): TemplateSite[] {
  * The value is aligned with the scalar's source, so plain, quoted, literal and folded scalars
  * map exactly as long as nothing was escaped; otherwise the diagnostic points at the scalar.
  */
-export function templateRange(loaded: Loaded, path: NodePath, value: string, line: number, column: number, length = 1): SourceRange {
+export function templateRange(
+  loaded: Loaded,
+  path: NodePath,
+  value: string,
+  line: number,
+  column: number,
+  length = 1,
+): SourceRange {
   const node = loaded.nodeAt(path);
   const whole = loaded.locate(path);
-  const fallback = { ...whole, endLine: whole.line, endColumn: whole.line === whole.endLine ? whole.endColumn : whole.column + 1 };
+  const fallback = {
+    ...whole,
+    endLine: whole.line,
+    endColumn: whole.line === whole.endLine ? whole.endColumn : whole.column + 1,
+  };
   if (!isScalar(node) || !node.range) return fallback;
   const [start, end] = node.range;
   const src = loaded.text.slice(start, end);
@@ -201,28 +213,46 @@ export function referencesRule(sites: TemplateSite[]): Rule {
         const range = templateRange(ctx.loaded, site.path, site.text, ref.line, ref.column, dotted.length);
         const bad = (message: string, candidates: string[] = [], word = '') => {
           const suggestions = word ? closest(word, candidates, 2) : [];
-          ctx.report({ code: Codes.UNKNOWN_REFERENCE, message: `${message}${didYouMean(suggestions)}`, path: site.path, range, suggestions });
+          ctx.report({
+            code: Codes.UNKNOWN_REFERENCE,
+            message: `${message}${didYouMean(suggestions)}`,
+            path: site.path,
+            range,
+            suggestions,
+          });
         };
         if (root === itemName || perItem.has(root) || (root === 'result' && inOutputs)) continue;
         switch (root) {
           case 'inputs':
-            if (name !== undefined && !inputs.includes(name)) bad(`unknown input '${name}' in '${dotted}'`, inputs, name);
+            if (name !== undefined && !inputs.includes(name))
+              bad(`unknown input '${name}' in '${dotted}'`, inputs, name);
             break;
           case 'vars':
-            if (name !== undefined && !vars.includes(name)) bad(`unknown variable '${name}' in '${dotted}' (declare it under vars: or assign it with set:)`, vars, name);
+            if (name !== undefined && !vars.includes(name))
+              bad(
+                `unknown variable '${name}' in '${dotted}' (declare it under vars: or assign it with set:)`,
+                vars,
+                name,
+              );
             break;
           case 'parts':
             if (name === undefined) break;
             if (!ctx.partById.has(name)) bad(`unknown part '${name}' in '${dotted}'`, partIds, name);
-            else if (field !== undefined && !PART_FIELDS.includes(field)) bad(`a part has no field '${field}' (it has ${PART_FIELDS.join(', ')})`, PART_FIELDS, field);
+            else if (field !== undefined && !PART_FIELDS.includes(field))
+              bad(`a part has no field '${field}' (it has ${PART_FIELDS.join(', ')})`, PART_FIELDS, field);
             break;
           case 'run':
-            if (name !== undefined && !RUN_FIELDS.includes(name)) bad(`unknown run field '${name}' (run has ${RUN_FIELDS.join(', ')})`, RUN_FIELDS, name);
+            if (name !== undefined && !RUN_FIELDS.includes(name))
+              bad(`unknown run field '${name}' (run has ${RUN_FIELDS.join(', ')})`, RUN_FIELDS, name);
             break;
           case 'steps': {
             if (name === undefined) break;
             if (!ctx.stepById.has(name)) {
-              bad(`unknown step '${name}' in '${dotted}'${ctx.partById.has(name) ? ` ('${name}' is a part: use parts.${name})` : ''}`, stepIds, name);
+              bad(
+                `unknown step '${name}' in '${dotted}'${ctx.partById.has(name) ? ` ('${name}' is a part: use parts.${name})` : ''}`,
+                stepIds,
+                name,
+              );
               break;
             }
             if (field !== undefined && !STEP_FIELDS.includes(field)) {
@@ -249,7 +279,8 @@ export function referencesRule(sites: TemplateSite[]): Rule {
           default: {
             const roots = [...ROOTS, ...(itemName ? [itemName] : []), ...(inOutputs ? ['result'] : [])];
             let why = '';
-            if (root === 'item' || (step?.forEach === undefined && ctx.steps.some((s) => s.step.as === root))) why = ` ('${root}' exists only inside a forEach step's body)`;
+            if (root === 'item' || (step?.forEach === undefined && ctx.steps.some((s) => s.step.as === root)))
+              why = ` ('${root}' exists only inside a forEach step's body)`;
             else if (root === 'result') why = " ('result' exists only in a step's outputs:)";
             bad(`unknown name '${root}' in '${dotted}'${why}; templates read ${roots.join(', ')}`, roots, root);
           }
@@ -281,15 +312,30 @@ function comparisons(text: string): { step: string; literal: string; line: numbe
     if (Array.isArray(n)) return n.forEach(walk);
     if (!n || typeof n !== 'object') return;
     const node = n as HbsNode;
-    if ((node.type === 'SubExpression' || node.type === 'MustacheStatement' || node.type === 'BlockStatement') && isObject(node.path)) {
+    if (
+      (node.type === 'SubExpression' || node.type === 'MustacheStatement' || node.type === 'BlockStatement') &&
+      isObject(node.path)
+    ) {
       const helper = (node.path as HbsNode).original as string;
       const params = (node.params as HbsNode[]) ?? [];
       if (['eq', 'ne', 'includes'].includes(helper) && params.length === 2) {
-        const orders = helper === 'includes' ? [[params[0], params[1]]] : [[params[0], params[1]], [params[1], params[0]]];
+        const orders =
+          helper === 'includes'
+            ? [[params[0], params[1]]]
+            : [
+                [params[0], params[1]],
+                [params[1], params[0]],
+              ];
         for (const [a, b] of orders) {
           const step = outputOf(a);
           if (step && b.type === 'StringLiteral' && b.loc) {
-            out.push({ step, literal: b.value as string, line: b.loc.start.line, column: b.loc.start.column + 1, helper });
+            out.push({
+              step,
+              literal: b.value as string,
+              line: b.loc.start.line,
+              column: b.loc.start.column + 1,
+              helper,
+            });
           }
         }
       }
@@ -306,8 +352,11 @@ export function choiceMismatchRule(sites: TemplateSite[]): Rule {
     const choices = new Map<string, string[]>();
     for (const info of ctx.steps) {
       const ask = isObject(info.step.manual) && isObject(info.step.manual.ask) ? info.step.manual.ask : undefined;
-      if (!ask || !['select', 'multiselect'].includes(String(ask.type)) || !Array.isArray(ask.choices) || !info.id) continue;
-      const values = ask.choices.map((c) => (typeof c === 'string' ? c : isObject(c) ? String(c.value) : undefined)).filter((v): v is string => v !== undefined);
+      if (!ask || !['select', 'multiselect'].includes(String(ask.type)) || !Array.isArray(ask.choices) || !info.id)
+        continue;
+      const values = ask.choices
+        .map((c) => (typeof c === 'string' ? c : isObject(c) ? String(c.value) : undefined))
+        .filter((v): v is string => v !== undefined);
       if (ctx.stepById.get(info.id) === info) choices.set(info.id, values);
     }
     if (choices.size === 0) return;

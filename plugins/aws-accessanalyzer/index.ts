@@ -10,7 +10,11 @@ import { awsErrorName, client, plain, send, toIrunError } from '../aws-common/in
 type Sdk = typeof import('@aws-sdk/client-accessanalyzer');
 const DOCS = 'https://docs.aws.amazon.com/access-analyzer/latest/APIReference';
 
-const region = { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'Region of the analyzer (default: the step region).' };
+const region = {
+  type: 'string',
+  pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$',
+  description: 'Region of the analyzer (default: the step region).',
+};
 const arn = { type: 'string', pattern: '^arn:aws[a-z-]*:' };
 const analyzerArn = { ...arn, description: 'ARN of the analyzer.' };
 
@@ -30,7 +34,9 @@ interface Analyzer {
 async function analyzers(ctx: ActionContext, c: AccessAnalyzerClient, m: Sdk, type?: string): Promise<Analyzer[]> {
   const out: Analyzer[] = [];
   try {
-    for await (const page of m.paginateListAnalyzers({ client: c }, type ? { type: type as never } : {}, { abortSignal: ctx.signal })) {
+    for await (const page of m.paginateListAnalyzers({ client: c }, type ? { type: type as never } : {}, {
+      abortSignal: ctx.signal,
+    })) {
       out.push(...plain<Analyzer[]>(page.analyzers ?? []));
     }
   } catch (err) {
@@ -41,17 +47,33 @@ async function analyzers(ctx: ActionContext, c: AccessAnalyzerClient, m: Sdk, ty
 
 const analyzerItem = {
   type: 'object',
-  properties: { arn: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, status: { type: 'string' } },
+  properties: {
+    arn: { type: 'string' },
+    name: { type: 'string' },
+    type: { type: 'string' },
+    status: { type: 'string' },
+  },
 };
 
 const listAnalyzers = defineAction<{ type?: string; region?: string }>({
   title: 'List Access Analyzer analyzers',
-  description: 'The analyzers of the region (ListAnalyzers). No analyzer means Access Analyzer is not configured here: `configured: false`.',
+  description:
+    'The analyzers of the region (ListAnalyzers). No analyzer means Access Analyzer is not configured here: `configured: false`.',
   docsUrl: `${DOCS}/API_ListAnalyzers.html`,
   input: {
     type: 'object',
     properties: {
-      type: { type: 'string', enum: ['ACCOUNT', 'ORGANIZATION', 'ACCOUNT_UNUSED_ACCESS', 'ORGANIZATION_UNUSED_ACCESS', 'ACCOUNT_INTERNAL_ACCESS', 'ORGANIZATION_INTERNAL_ACCESS'] },
+      type: {
+        type: 'string',
+        enum: [
+          'ACCOUNT',
+          'ORGANIZATION',
+          'ACCOUNT_UNUSED_ACCESS',
+          'ORGANIZATION_UNUSED_ACCESS',
+          'ACCOUNT_INTERNAL_ACCESS',
+          'ORGANIZATION_INTERNAL_ACCESS',
+        ],
+      },
       region,
     },
     additionalProperties: false,
@@ -98,7 +120,11 @@ const listFindings = defineAction<ListFindingsInput>({
   input: {
     type: 'object',
     properties: {
-      resourceType: { type: 'string', pattern: '^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$', description: 'e.g. AWS::S3::Bucket or AWS::IAM::Role' },
+      resourceType: {
+        type: 'string',
+        pattern: '^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$',
+        description: 'e.g. AWS::S3::Bucket or AWS::IAM::Role',
+      },
       status: { type: 'string', enum: ['ACTIVE', 'ARCHIVED', 'RESOLVED'], default: 'ACTIVE' },
       analyzerArn,
       isPublic: { type: 'boolean' },
@@ -141,9 +167,18 @@ const listFindings = defineAction<ListFindingsInput>({
     if (input.analyzerArn) arns = [input.analyzerArn];
     else {
       const list = await analyzers(ctx, c, m);
-      arns = list.filter((a) => a.status === 'ACTIVE' && (a.type === 'ACCOUNT' || a.type === 'ORGANIZATION')).map((a) => a.arn);
+      arns = list
+        .filter((a) => a.status === 'ACTIVE' && (a.type === 'ACCOUNT' || a.type === 'ORGANIZATION'))
+        .map((a) => a.arn);
       if (arns.length === 0) {
-        return { configured: false, reason: 'no active external-access analyzer in this region', analyzers: [], findings: [], count: 0, truncated: false };
+        return {
+          configured: false,
+          reason: 'no active external-access analyzer in this region',
+          analyzers: [],
+          findings: [],
+          count: 0,
+          truncated: false,
+        };
       }
     }
     const max = input.maxFindings ?? 10000;
@@ -152,7 +187,11 @@ const listFindings = defineAction<ListFindingsInput>({
     let truncated = false;
     outer: for (const a of arns) {
       try {
-        const pages = m.paginateListFindingsV2({ client: c, pageSize: 100 }, { analyzerArn: a, filter: filter as never }, { abortSignal: ctx.signal });
+        const pages = m.paginateListFindingsV2(
+          { client: c, pageSize: 100 },
+          { analyzerArn: a, filter: filter as never },
+          { abortSignal: ctx.signal },
+        );
         for await (const page of pages) {
           for (const f of plain<Record<string, unknown>[]>(page.findings ?? [])) {
             if (findings.length >= max) {
@@ -172,7 +211,8 @@ const listFindings = defineAction<ListFindingsInput>({
 
 const getFinding = defineAction<{ analyzerArn: string; id: string; region?: string }>({
   title: 'Get an Access Analyzer finding',
-  description: 'One finding with its details (GetFindingV2): principal, actions, conditions, whether it is public and how access is granted.',
+  description:
+    'One finding with its details (GetFindingV2): principal, actions, conditions, whether it is public and how access is granted.',
   docsUrl: `${DOCS}/API_GetFindingV2.html`,
   input: {
     type: 'object',
@@ -200,7 +240,11 @@ const getFinding = defineAction<{ analyzerArn: string; id: string; region?: stri
     let head: Record<string, unknown> | undefined;
     const details: unknown[] = [];
     try {
-      for await (const page of m.paginateGetFindingV2({ client: c }, { analyzerArn: input.analyzerArn, id: input.id }, { abortSignal: ctx.signal })) {
+      for await (const page of m.paginateGetFindingV2(
+        { client: c },
+        { analyzerArn: input.analyzerArn, id: input.id },
+        { abortSignal: ctx.signal },
+      )) {
         const p = plain<Record<string, unknown>>(page);
         details.push(...((p.findingDetails as unknown[] | undefined) ?? []));
         if (!head) head = p;
@@ -213,25 +257,43 @@ const getFinding = defineAction<{ analyzerArn: string; id: string; region?: stri
   },
 });
 
-const startResourceScan = defineAction<{ analyzerArn: string; resourceArn: string; resourceOwnerAccount?: string; region?: string }>({
+const startResourceScan = defineAction<{
+  analyzerArn: string;
+  resourceArn: string;
+  resourceOwnerAccount?: string;
+  region?: string;
+}>({
   title: 'Re-scan a resource',
   description:
     'Ask Access Analyzer to analyze one resource now (StartResourceScan), e.g. after containment; read the result with getAnalyzedResource. It changes no resource, so it is a read.',
   docsUrl: `${DOCS}/API_StartResourceScan.html`,
   input: {
     type: 'object',
-    properties: { analyzerArn, resourceArn: arn, resourceOwnerAccount: { type: 'string', pattern: '^\\d{12}$' }, region },
+    properties: {
+      analyzerArn,
+      resourceArn: arn,
+      resourceOwnerAccount: { type: 'string', pattern: '^\\d{12}$' },
+      region,
+    },
     required: ['analyzerArn', 'resourceArn'],
     additionalProperties: false,
   },
   output: {
     type: 'object',
-    properties: { started: { type: 'boolean' }, analyzerArn: { type: 'string' }, resourceArn: { type: 'string' }, startedAt: { type: 'string' } },
+    properties: {
+      started: { type: 'boolean' },
+      analyzerArn: { type: 'string' },
+      resourceArn: { type: 'string' },
+      startedAt: { type: 'string' },
+    },
     required: ['started'],
   },
   effect: 'read',
   permissions: ['access-analyzer:StartResourceScan'],
-  example: { analyzerArn: 'arn:aws:access-analyzer:us-east-1:111122223333:analyzer/account', resourceArn: 'arn:aws:s3:::example-bucket' },
+  example: {
+    analyzerArn: 'arn:aws:access-analyzer:us-east-1:111122223333:analyzer/account',
+    resourceArn: 'arn:aws:s3:::example-bucket',
+  },
   async run(ctx, input) {
     const { c, m } = await aa(ctx, input.region);
     await send(
@@ -243,7 +305,12 @@ const startResourceScan = defineAction<{ analyzerArn: string; resourceArn: strin
       }),
       ctx,
     );
-    return { started: true, analyzerArn: input.analyzerArn, resourceArn: input.resourceArn, startedAt: ctx.now().toISOString() };
+    return {
+      started: true,
+      analyzerArn: input.analyzerArn,
+      resourceArn: input.resourceArn,
+      startedAt: ctx.now().toISOString(),
+    };
   },
 });
 
@@ -276,18 +343,29 @@ const getAnalyzedResource = defineAction<AnalyzedInput>({
     type: 'object',
     properties: {
       analyzed: { type: 'boolean' },
-      current: { type: 'boolean', description: 'False when analyzedAfter was given and no analysis that recent arrived in time.' },
+      current: {
+        type: 'boolean',
+        description: 'False when analyzedAfter was given and no analysis that recent arrived in time.',
+      },
       reason: { type: 'string' },
       resource: {
         type: 'object',
-        properties: { resourceArn: { type: 'string' }, isPublic: { type: 'boolean' }, sharedVia: { type: 'array', items: { type: 'string' } }, analyzedAt: { type: 'string' } },
+        properties: {
+          resourceArn: { type: 'string' },
+          isPublic: { type: 'boolean' },
+          sharedVia: { type: 'array', items: { type: 'string' } },
+          analyzedAt: { type: 'string' },
+        },
       },
     },
     required: ['analyzed'],
   },
   effect: 'read',
   permissions: ['access-analyzer:GetAnalyzedResource'],
-  example: { analyzerArn: 'arn:aws:access-analyzer:us-east-1:111122223333:analyzer/account', resourceArn: 'arn:aws:s3:::example-bucket' },
+  example: {
+    analyzerArn: 'arn:aws:access-analyzer:us-east-1:111122223333:analyzer/account',
+    resourceArn: 'arn:aws:s3:::example-bucket',
+  },
   async run(ctx, input) {
     const { c, m } = await aa(ctx, input.region);
     const after = input.analyzedAfter ? Date.parse(input.analyzedAfter) : undefined;
@@ -298,7 +376,10 @@ const getAnalyzedResource = defineAction<AnalyzedInput>({
       let resource: Record<string, unknown> | undefined;
       let reason: string | undefined;
       try {
-        const out = await c.send(new m.GetAnalyzedResourceCommand({ analyzerArn: input.analyzerArn, resourceArn: input.resourceArn }), { abortSignal: ctx.signal });
+        const out = await c.send(
+          new m.GetAnalyzedResourceCommand({ analyzerArn: input.analyzerArn, resourceArn: input.resourceArn }),
+          { abortSignal: ctx.signal },
+        );
         resource = plain<{ resource?: Record<string, unknown> }>(out).resource;
       } catch (err) {
         if (awsErrorName(err) !== 'ResourceNotFoundException') throw toIrunError(err, 'GetAnalyzedResource');
@@ -308,7 +389,12 @@ const getAnalyzedResource = defineAction<AnalyzedInput>({
       const current = after === undefined || (at !== undefined && at >= after);
       if ((resource && current) || after === undefined || waited + delay > budget) {
         if (!resource) return { analyzed: false, current: false, reason: reason ?? 'no analysis' };
-        return { analyzed: true, current, resource, ...(current ? {} : { reason: 'no analysis newer than analyzedAfter arrived within maxWaitSeconds' }) };
+        return {
+          analyzed: true,
+          current,
+          resource,
+          ...(current ? {} : { reason: 'no analysis newer than analyzedAfter arrived within maxWaitSeconds' }),
+        };
       }
       ctx.progress({ message: `waiting for Access Analyzer to re-analyze ${input.resourceArn}` });
       await ctx.sleep(delay);

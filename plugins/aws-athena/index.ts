@@ -6,8 +6,21 @@
 import { Codes, IrunError } from '../../engine/errors.js';
 import { defineAction, definePlugin, type ActionContext } from '../../engine/plugins/api.js';
 import { awsErrorName, client, toIrunError } from '../aws-common/index.js';
-import { DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_SECONDS, executeQuery, type QueryInput, type SqlParameter } from './query.js';
-import { cloudTrailLocation, cloudTrailTableDdl, dataEventsQuery, dropTableDdl, type CloudTrailTableSpec, type DataEventsMode } from './sql.js';
+import {
+  DEFAULT_MAX_ROWS,
+  DEFAULT_TIMEOUT_SECONDS,
+  executeQuery,
+  type QueryInput,
+  type SqlParameter,
+} from './query.js';
+import {
+  cloudTrailLocation,
+  cloudTrailTableDdl,
+  dataEventsQuery,
+  dropTableDdl,
+  type CloudTrailTableSpec,
+  type DataEventsMode,
+} from './sql.js';
 
 export { executeQuery, renderParameter, isReadStatement, countPlaceholders, isMissingTable } from './query.js';
 export { cloudTrailTableDdl, dataEventsQuery, dropTableDdl, partitionDay, DATA_EVENT_COLUMNS } from './sql.js';
@@ -27,14 +40,32 @@ const QUERY_PERMISSIONS = [
   's3:PutObject',
 ];
 
-const region = { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'Region of Athena (default: the step region).' };
+const region = {
+  type: 'string',
+  pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$',
+  description: 'Region of Athena (default: the step region).',
+};
 const identifier = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' };
 const common = {
   database: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' },
-  catalog: { type: 'string', pattern: '^[A-Za-z0-9_@:-]{1,256}$', description: 'Data catalog (default AwsDataCatalog).' },
+  catalog: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9_@:-]{1,256}$',
+    description: 'Data catalog (default AwsDataCatalog).',
+  },
   workgroup: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
-  outputLocation: { type: 'string', pattern: '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$', description: 's3://bucket/prefix/ for the results (else the workgroup setting).' },
-  timeout: { type: 'integer', minimum: 1, maximum: 86400, default: DEFAULT_TIMEOUT_SECONDS, description: 'Seconds to wait before stopping the query.' },
+  outputLocation: {
+    type: 'string',
+    pattern: '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$',
+    description: 's3://bucket/prefix/ for the results (else the workgroup setting).',
+  },
+  timeout: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 86400,
+    default: DEFAULT_TIMEOUT_SECONDS,
+    description: 'Seconds to wait before stopping the query.',
+  },
   maxRows: { type: 'integer', minimum: 1, maximum: 1000000, default: DEFAULT_MAX_ROWS },
   region,
 };
@@ -51,7 +82,10 @@ const resultOutput = {
     dataScannedBytes: { type: 'integer' },
     outputLocation: { type: 'string' },
     columns: { type: 'array', items: { type: 'string' } },
-    rows: { type: 'array', items: { type: 'object', properties: {}, additionalProperties: { type: ['string', 'null'] } } },
+    rows: {
+      type: 'array',
+      items: { type: 'object', properties: {}, additionalProperties: { type: ['string', 'null'] } },
+    },
     rowCount: { type: 'integer' },
     truncated: { type: 'boolean' },
   },
@@ -77,7 +111,8 @@ const query = defineAction<QueryInput>({
   effect: 'read',
   permissions: QUERY_PERMISSIONS,
   example: {
-    query: 'SELECT eventtime, eventname FROM cloudtrail_logs_pp WHERE useridentity.accesskeyid = ? AND "timestamp" >= ?',
+    query:
+      'SELECT eventtime, eventname FROM cloudtrail_logs_pp WHERE useridentity.accesskeyid = ? AND "timestamp" >= ?',
     parameters: ['AKIAIOSFODNN7EXAMPLE', '2024/05/01'],
     database: 'default',
     workgroup: 'primary',
@@ -114,14 +149,32 @@ const cloudTrailDataEvents = defineAction<DataEventsInput>({
     required: ['mode', 'since', 'database', 'table'],
     additionalProperties: false,
   },
-  output: { ...resultOutput, properties: { ...resultOutput.properties, query: { type: 'string' }, parameters: { type: 'array', items: { type: 'string' } } } },
+  output: {
+    ...resultOutput,
+    properties: {
+      ...resultOutput.properties,
+      query: { type: 'string' },
+      parameters: { type: 'array', items: { type: 'string' } },
+    },
+  },
   effect: 'read',
   permissions: QUERY_PERMISSIONS,
-  example: { mode: 'accessKey', value: 'AKIAIOSFODNN7EXAMPLE', since: '2024-05-01T00:00:00Z', database: 'default', table: 'cloudtrail_logs_pp', workgroup: 'primary' },
+  example: {
+    mode: 'accessKey',
+    value: 'AKIAIOSFODNN7EXAMPLE',
+    since: '2024-05-01T00:00:00Z',
+    database: 'default',
+    table: 'cloudtrail_logs_pp',
+    workgroup: 'primary',
+  },
   async run(ctx, input) {
     const built = dataEventsQuery(input, ctx.now());
     const { mode: _m, value: _v, bucket: _b, since: _s, until: _u, table: _t, ...rest } = input;
-    const result = await executeQuery(ctx, { ...rest, query: built.query, parameters: built.parameters as SqlParameter[] });
+    const result = await executeQuery(ctx, {
+      ...rest,
+      query: built.query,
+      parameters: built.parameters as SqlParameter[],
+    });
     return { ...result, query: built.query, parameters: built.parameters };
   },
 });
@@ -145,7 +198,11 @@ async function tableState(ctx: ActionContext, input: TableInput): Promise<TableB
   const c = await client(ctx, m.AthenaClient, { region: input.athenaRegion });
   try {
     const out = await c.send(
-      new m.GetTableMetadataCommand({ CatalogName: input.catalog ?? 'AwsDataCatalog', DatabaseName: input.database, TableName: input.table }),
+      new m.GetTableMetadataCommand({
+        CatalogName: input.catalog ?? 'AwsDataCatalog',
+        DatabaseName: input.database,
+        TableName: input.table,
+      }),
       { abortSignal: ctx.signal },
     );
     const location = out.TableMetadata?.Parameters?.location;
@@ -153,7 +210,10 @@ async function tableState(ctx: ActionContext, input: TableInput): Promise<TableB
   } catch (err) {
     const name = awsErrorName(err);
     const message = (err as Error)?.message ?? '';
-    if (name === 'EntityNotFoundException' || (name === 'MetadataException' && /not found|does not exist|EntityNotFound/i.test(message))) {
+    if (
+      name === 'EntityNotFoundException' ||
+      (name === 'MetadataException' && /not found|does not exist|EntityNotFound/i.test(message))
+    ) {
       return { database: input.database, table: input.table, exists: false };
     }
     throw toIrunError(err, 'GetTableMetadata');
@@ -180,7 +240,11 @@ const ensureCloudTrailTable = defineAction<TableInput, Record<string, unknown>, 
       trailBucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
       accountId: { type: 'string', pattern: '^\\d{12}$' },
       region: { ...region, description: 'Region whose CloudTrail logs the table reads.' },
-      prefix: { type: 'string', pattern: '^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$', description: 'S3 key prefix of the trail, if any.' },
+      prefix: {
+        type: 'string',
+        pattern: '^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$',
+        description: 'S3 key prefix of the trail, if any.',
+      },
       organizationId: { type: 'string', pattern: '^o-[a-z0-9]{10,32}$', description: 'For an organization trail.' },
       rangeStart: { type: 'string', pattern: '^\\d{4}/\\d{2}/\\d{2}$', default: '2020/01/01' },
       catalog: common.catalog,
@@ -208,7 +272,14 @@ const ensureCloudTrailTable = defineAction<TableInput, Record<string, unknown>, 
   },
   effect: 'mutate',
   permissions: [...QUERY_PERMISSIONS, 'athena:GetTableMetadata', 'glue:CreateTable', 'glue:DeleteTable'],
-  example: { database: 'default', table: 'cloudtrail_logs_pp', trailBucket: 'org-cloudtrail-logs', accountId: '111122223333', region: 'us-east-1', workgroup: 'primary' },
+  example: {
+    database: 'default',
+    table: 'cloudtrail_logs_pp',
+    trailBucket: 'org-cloudtrail-logs',
+    accountId: '111122223333',
+    region: 'us-east-1',
+    workgroup: 'primary',
+  },
   capture: captureTable,
   async preview(_ctx, input, before) {
     const ddl = cloudTrailTableDdl(input);
@@ -227,7 +298,16 @@ const ensureCloudTrailTable = defineAction<TableInput, Record<string, unknown>, 
     const ddl = cloudTrailTableDdl(input);
     const b = before ?? (await captureTable(ctx, input));
     const location = cloudTrailLocation(input);
-    if (b.exists) return { changed: false, created: false, database: input.database, table: input.table, location, before: b, after: b };
+    if (b.exists)
+      return {
+        changed: false,
+        created: false,
+        database: input.database,
+        table: input.table,
+        location,
+        before: b,
+        after: b,
+      };
     const result = await executeQuery(
       ctx,
       {
@@ -242,20 +322,41 @@ const ensureCloudTrailTable = defineAction<TableInput, Record<string, unknown>, 
       { allowDdl: true },
     );
     if (!result.configured) {
-      throw new IrunError(Codes.ATHENA_QUERY_FAILED, `cannot create ${input.database}.${input.table}: ${result.reason}`, {
-        suggestions: [`Create the database first: CREATE DATABASE ${input.database}`],
-      });
+      throw new IrunError(
+        Codes.ATHENA_QUERY_FAILED,
+        `cannot create ${input.database}.${input.table}: ${result.reason}`,
+        {
+          suggestions: [`Create the database first: CREATE DATABASE ${input.database}`],
+        },
+      );
     }
     const after = await tableState(ctx, input);
     await ctx.evidence.save('athena-table-after', after);
-    return { changed: true, created: true, database: input.database, table: input.table, location, queryExecutionId: result.queryExecutionId, before: b, after };
+    return {
+      changed: true,
+      created: true,
+      database: input.database,
+      table: input.table,
+      location,
+      queryExecutionId: result.queryExecutionId,
+      before: b,
+      after,
+    };
   },
   reversible: () => true,
   async undo(ctx, input, before, output) {
     if (!output?.created || before?.exists) return { dropped: false, reason: 'the table existed before this step' };
     await executeQuery(
       ctx,
-      { query: dropTableDdl(input.database, input.table), database: input.database, catalog: input.catalog, workgroup: input.workgroup, outputLocation: input.outputLocation, timeout: input.timeout, region: input.athenaRegion },
+      {
+        query: dropTableDdl(input.database, input.table),
+        database: input.database,
+        catalog: input.catalog,
+        workgroup: input.workgroup,
+        outputLocation: input.outputLocation,
+        timeout: input.timeout,
+        region: input.athenaRegion,
+      },
       { allowDdl: true },
     );
     return { dropped: true };

@@ -117,7 +117,10 @@ export function countPlaceholders(sql: string): number {
   return n;
 }
 
-async function athena(ctx: ActionContext, region?: string): Promise<{ c: AthenaClient; m: typeof import('@aws-sdk/client-athena') }> {
+async function athena(
+  ctx: ActionContext,
+  region?: string,
+): Promise<{ c: AthenaClient; m: typeof import('@aws-sdk/client-athena') }> {
   const m = await import('@aws-sdk/client-athena');
   return { c: await client(ctx, m.AthenaClient, { region }), m };
 }
@@ -126,7 +129,11 @@ interface Execution {
   QueryExecutionId?: string;
   StatementType?: string;
   ResultConfiguration?: { OutputLocation?: string };
-  Status?: { State?: string; StateChangeReason?: string; AthenaError?: { ErrorCategory?: number; ErrorType?: number; ErrorMessage?: string; Retryable?: boolean } };
+  Status?: {
+    State?: string;
+    StateChangeReason?: string;
+    AthenaError?: { ErrorCategory?: number; ErrorType?: number; ErrorMessage?: string; Retryable?: boolean };
+  };
   Statistics?: { DataScannedInBytes?: number; EngineExecutionTimeInMillis?: number };
 }
 
@@ -134,17 +141,28 @@ interface Execution {
  * Run one statement and return its rows. `allowDdl` lets the DDL actions (ensureCloudTrailTable
  * and its undo) through; the query action refuses anything but reads.
  */
-export async function executeQuery(ctx: ActionContext, input: QueryInput, options: { allowDdl?: boolean } = {}): Promise<QueryResult | QueryNotConfigured> {
+export async function executeQuery(
+  ctx: ActionContext,
+  input: QueryInput,
+  options: { allowDdl?: boolean } = {},
+): Promise<QueryResult | QueryNotConfigured> {
   const sql = stripLeadingComments(input.query);
   if (!options.allowDdl && !isReadStatement(sql)) {
-    throw new IrunError(Codes.INPUT_INVALID, `aws.athena.query runs read-only statements (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN); got "${sql.slice(0, 40)}…"`, {
-      suggestions: ['Create the CloudTrail table with aws.athena.ensureCloudTrailTable.'],
-    });
+    throw new IrunError(
+      Codes.INPUT_INVALID,
+      `aws.athena.query runs read-only statements (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN); got "${sql.slice(0, 40)}…"`,
+      {
+        suggestions: ['Create the CloudTrail table with aws.athena.ensureCloudTrailTable.'],
+      },
+    );
   }
   const params = input.parameters ?? [];
   const placeholders = countPlaceholders(sql);
   if (placeholders !== params.length) {
-    throw new IrunError(Codes.INPUT_INVALID, `the query has ${placeholders} '?' placeholder(s) but ${params.length} parameter(s) were given`);
+    throw new IrunError(
+      Codes.INPUT_INVALID,
+      `the query has ${placeholders} '?' placeholder(s) but ${params.length} parameter(s) were given`,
+    );
   }
   const rendered = params.map(renderParameter);
   const maxRows = input.maxRows ?? DEFAULT_MAX_ROWS;
@@ -166,7 +184,8 @@ export async function executeQuery(ctx: ActionContext, input: QueryInput, option
     id = started.QueryExecutionId ?? '';
   } catch (err) {
     const e = toIrunError(err, 'StartQueryExecution');
-    if (isMissingTable(e.details?.awsMessage as string | undefined)) return { configured: false, reason: String(e.details?.awsMessage) };
+    if (isMissingTable(e.details?.awsMessage as string | undefined))
+      return { configured: false, reason: String(e.details?.awsMessage) };
     throw e;
   }
 
@@ -186,19 +205,29 @@ export async function executeQuery(ctx: ActionContext, input: QueryInput, option
   let delay = FIRST_DELAY_MS;
   try {
     for (;;) {
-      const out = await send<{ QueryExecution?: Execution }>(c, new m.GetQueryExecutionCommand({ QueryExecutionId: id }), ctx);
+      const out = await send<{ QueryExecution?: Execution }>(
+        c,
+        new m.GetQueryExecutionCommand({ QueryExecutionId: id }),
+        ctx,
+      );
       exec = out?.QueryExecution ?? {};
       const state = exec.Status?.State ?? 'UNKNOWN';
       if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') break;
       const scanned = exec.Statistics?.DataScannedInBytes ?? 0;
-      ctx.progress({ message: `Athena query ${id}: ${state}${scanned ? `, ${(scanned / 1e6).toFixed(1)} MB scanned` : ''}` });
+      ctx.progress({
+        message: `Athena query ${id}: ${state}${scanned ? `, ${(scanned / 1e6).toFixed(1)} MB scanned` : ''}`,
+      });
       const elapsed = Math.max(slept, ctx.now().getTime() - startedAt);
       if (elapsed + delay > timeoutMs) {
         await stop(`no result after ${Math.round(timeoutMs / 1000)} s`);
-        throw new IrunError(Codes.TIMEOUT, `Athena query ${id} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`, {
-          details: { queryExecutionId: id, state },
-          suggestions: ['Narrow the time window ("timestamp" partitions) or raise timeout.'],
-        });
+        throw new IrunError(
+          Codes.TIMEOUT,
+          `Athena query ${id} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`,
+          {
+            details: { queryExecutionId: id, state },
+            suggestions: ['Narrow the time window ("timestamp" partitions) or raise timeout.'],
+          },
+        );
       }
       await ctx.sleep(delay);
       slept += delay;
@@ -207,7 +236,11 @@ export async function executeQuery(ctx: ActionContext, input: QueryInput, option
   } catch (err) {
     if (err instanceof IrunError && err.code === Codes.TIMEOUT) throw err;
     await stop(ctx.signal.aborted ? 'the step was cancelled' : 'polling failed');
-    if (ctx.signal.aborted) throw new IrunError(Codes.ABORTED, `Athena query ${id} was cancelled and stopped`, { cause: err, details: { queryExecutionId: id } });
+    if (ctx.signal.aborted)
+      throw new IrunError(Codes.ABORTED, `Athena query ${id} was cancelled and stopped`, {
+        cause: err,
+        details: { queryExecutionId: id },
+      });
     throw err;
   }
 
@@ -215,9 +248,15 @@ export async function executeQuery(ctx: ActionContext, input: QueryInput, option
   const reason = exec.Status?.StateChangeReason ?? exec.Status?.AthenaError?.ErrorMessage;
   if (state !== 'SUCCEEDED') {
     const text = [exec.Status?.StateChangeReason, exec.Status?.AthenaError?.ErrorMessage].filter(Boolean).join(' ');
-    if (state === 'FAILED' && isMissingTable(text)) return { configured: false, reason: reason ?? 'table does not exist', queryExecutionId: id, state };
+    if (state === 'FAILED' && isMissingTable(text))
+      return { configured: false, reason: reason ?? 'table does not exist', queryExecutionId: id, state };
     throw new IrunError(Codes.ATHENA_QUERY_FAILED, `Athena query ${id} ${state}${reason ? `: ${reason}` : ''}`, {
-      details: { queryExecutionId: id, state, stateChangeReason: exec.Status?.StateChangeReason, athenaError: exec.Status?.AthenaError },
+      details: {
+        queryExecutionId: id,
+        state,
+        stateChangeReason: exec.Status?.StateChangeReason,
+        athenaError: exec.Status?.AthenaError,
+      },
     });
   }
 
@@ -228,8 +267,14 @@ export async function executeQuery(ctx: ActionContext, input: QueryInput, option
   let first = true;
   try {
     const pageSize = Math.min(1000, maxRows + 1);
-    outer: for await (const page of m.paginateGetQueryResults({ client: c, pageSize }, { QueryExecutionId: id }, { abortSignal: ctx.signal })) {
-      if (first) for (const col of page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []) columns.push(col.Name ?? `_col${columns.length}`);
+    outer: for await (const page of m.paginateGetQueryResults(
+      { client: c, pageSize },
+      { QueryExecutionId: id },
+      { abortSignal: ctx.signal },
+    )) {
+      if (first)
+        for (const col of page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [])
+          columns.push(col.Name ?? `_col${columns.length}`);
       let data = page.ResultSet?.Rows ?? [];
       // SELECT results repeat the column names as row 0 of the first page only.
       if (first && statementType === 'DML') data = data.slice(1);

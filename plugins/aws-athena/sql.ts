@@ -19,8 +19,15 @@ export const PATTERNS = {
 
 /** Throw IRUN_INPUT_INVALID unless `value` matches the named pattern. */
 export function check(field: string, value: string, pattern: keyof typeof PATTERNS): string {
-  if (typeof value !== 'string' || !PATTERNS[pattern].test(value) || (pattern === 'prefix' && value.split('/').some((s) => s === '.' || s === '..'))) {
-    throw new IrunError(Codes.INPUT_INVALID, `${field} ${JSON.stringify(value)} is not a valid ${pattern} (${PATTERNS[pattern].source})`);
+  if (
+    typeof value !== 'string' ||
+    !PATTERNS[pattern].test(value) ||
+    (pattern === 'prefix' && value.split('/').some((s) => s === '.' || s === '..'))
+  ) {
+    throw new IrunError(
+      Codes.INPUT_INVALID,
+      `${field} ${JSON.stringify(value)} is not a valid ${pattern} (${PATTERNS[pattern].source})`,
+    );
   }
   return value;
 }
@@ -142,7 +149,8 @@ export function partitionDay(d: Date): string {
 
 function parseTime(field: string, v: string): Date {
   const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw new IrunError(Codes.INPUT_INVALID, `${field} ${JSON.stringify(v)} is not a date-time`);
+  if (Number.isNaN(d.getTime()))
+    throw new IrunError(Codes.INPUT_INVALID, `${field} ${JSON.stringify(v)} is not a date-time`);
   return d;
 }
 
@@ -154,11 +162,13 @@ export function dataEventsQuery(spec: DataEventsSpec, now: Date): { query: strin
   const from = `${quoteIdent('database', spec.database)}.${quoteIdent('table', spec.table)}`;
   const since = parseTime('since', spec.since);
   const until = spec.until ? parseTime('until', spec.until) : now;
-  if (since.getTime() > until.getTime()) throw new IrunError(Codes.INPUT_INVALID, `since (${spec.since}) is after until (${isoSeconds(until)})`);
+  if (since.getTime() > until.getTime())
+    throw new IrunError(Codes.INPUT_INVALID, `since (${spec.since}) is after until (${isoSeconds(until)})`);
   const where: string[] = ["eventsource = 's3.amazonaws.com'"];
   const parameters: string[] = [];
   const needValue = (what: string): string => {
-    if (spec.value === undefined || spec.value === '') throw new IrunError(Codes.INPUT_INVALID, `mode ${spec.mode} needs value (${what})`);
+    if (spec.value === undefined || spec.value === '')
+      throw new IrunError(Codes.INPUT_INVALID, `mode ${spec.mode} needs value (${what})`);
     return spec.value;
   };
   switch (spec.mode) {

@@ -45,7 +45,12 @@ export const IAM_EVENTS: readonly string[] = [
 /** STS calls worth a look (who took on a role). */
 export const STS_EVENTS: readonly string[] = ['AssumeRole'];
 /** Attempts to blind the investigation. */
-export const ANTI_FORENSICS_EVENTS: readonly string[] = ['StopLogging', 'DeleteTrail', 'PutEventSelectors', 'DeleteAnalyzer'];
+export const ANTI_FORENSICS_EVENTS: readonly string[] = [
+  'StopLogging',
+  'DeleteTrail',
+  'PutEventSelectors',
+  'DeleteAnalyzer',
+];
 
 const FLAG_CATEGORIES: [string, readonly string[]][] = [
   ['bucketConfig', BUCKET_CONFIG_EVENTS],
@@ -184,7 +189,13 @@ const lookupEvents = defineAction<LookupEventsInput>({
           },
         },
       },
-      flagged: { type: 'array', items: { type: 'object', properties: { eventId: { type: 'string' }, eventName: { type: 'string' }, flag: { type: 'string' } } } },
+      flagged: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { eventId: { type: 'string' }, eventName: { type: 'string' }, flag: { type: 'string' } },
+        },
+      },
       count: { type: 'integer' },
       truncated: { type: 'boolean' },
     },
@@ -211,7 +222,9 @@ const lookupEvents = defineAction<LookupEventsInput>({
     const max = input.maxEvents ?? 5000;
     const keep = input.eventNames?.length ? new Set(input.eventNames) : undefined;
     const request = {
-      ...(given.length ? { LookupAttributes: [{ AttributeKey: ATTRIBUTES[given[0]], AttributeValue: input[given[0]] as string }] } : {}),
+      ...(given.length
+        ? { LookupAttributes: [{ AttributeKey: ATTRIBUTES[given[0]], AttributeValue: input[given[0]] as string }] }
+        : {}),
       ...(input.startTime ? { StartTime: new Date(input.startTime) } : {}),
       ...(input.endTime ? { EndTime: new Date(input.endTime) } : {}),
       ...(input.insight ? { EventCategory: 'insight' as const } : {}),
@@ -220,7 +233,9 @@ const lookupEvents = defineAction<LookupEventsInput>({
     let truncated = false;
     let pages = 0;
     try {
-      outer: for await (const page of m.paginateLookupEvents({ client: c, pageSize: 50 }, request, { abortSignal: ctx.signal })) {
+      outer: for await (const page of m.paginateLookupEvents({ client: c, pageSize: 50 }, request, {
+        abortSignal: ctx.signal,
+      })) {
         pages++;
         for (const raw of plain<Record<string, unknown>[]>(page.Events ?? [])) {
           if (keep && !keep.has(raw.EventName as string)) continue;
@@ -237,7 +252,14 @@ const lookupEvents = defineAction<LookupEventsInput>({
     }
     const flagged = events
       .filter((e) => e.flag)
-      .map((e) => ({ eventId: e.eventId, eventName: e.eventName, eventTime: e.eventTime, flag: e.flag, username: e.username, errorCode: e.errorCode }));
+      .map((e) => ({
+        eventId: e.eventId,
+        eventName: e.eventName,
+        eventTime: e.eventTime,
+        flag: e.flag,
+        username: e.username,
+        errorCode: e.errorCode,
+      }));
     return plain({ region: resolveRegion(ctx, region), events, flagged, count: events.length, truncated });
   },
 });

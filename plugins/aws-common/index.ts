@@ -53,7 +53,11 @@ async function credentialsFor(ctx: ActionContext, region: string): Promise<AwsCr
     const base = profile ? fromIni({ profile }) : undefined;
     provider = roleArn
       ? fromTemporaryCredentials({
-          params: { RoleArn: roleArn, RoleSessionName: `irun-${ctx.runId}`.slice(0, 64), ...(externalId ? { ExternalId: externalId } : {}) },
+          params: {
+            RoleArn: roleArn,
+            RoleSessionName: `irun-${ctx.runId}`.slice(0, 64),
+            ...(externalId ? { ExternalId: externalId } : {}),
+          },
           ...(base ? { masterCredentials: base } : {}),
           clientConfig: { region, ...(ctx.aws.endpointUrl ? { endpoint: ctx.aws.endpointUrl } : {}) },
         })
@@ -68,10 +72,24 @@ async function credentialsFor(ctx: ActionContext, region: string): Promise<AwsCr
  * `send` is wrapped: under dry-run a mutating command throws IRUN_DRY_RUN_BLOCKED before it
  * reaches the client, whatever the action does.
  */
-export async function client<C extends SdkClient>(ctx: ActionContext, Ctor: ClientCtor<C>, options: ClientOptions = {}): Promise<C> {
+export async function client<C extends SdkClient>(
+  ctx: ActionContext,
+  Ctor: ClientCtor<C>,
+  options: ClientOptions = {},
+): Promise<C> {
   const region = resolveRegion(ctx, options.region);
   const { profile, roleArn, externalId, endpointUrl, maxAttempts } = ctx.aws;
-  const key = ['aws.client', Ctor.name, region, profile, roleArn, externalId, endpointUrl, maxAttempts, ctx.dryRun].join('|');
+  const key = [
+    'aws.client',
+    Ctor.name,
+    region,
+    profile,
+    roleArn,
+    externalId,
+    endpointUrl,
+    maxAttempts,
+    ctx.dryRun,
+  ].join('|');
   const cached = ctx.shared.get(key) as C | undefined;
   if (cached) return forStep(cached, ctx);
   const credentials = await credentialsFor(ctx, region);
@@ -148,7 +166,11 @@ export function logRetries(command: unknown, ctx: Pick<ActionContext, 'log'>): v
     (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
       attempt++;
       if (attempt > 1) {
-        ctx.log.warn(`retrying ${op} after ${lastError ?? 'an error'} (attempt ${attempt})`, { operation: op, attempt, error: lastError ?? null });
+        ctx.log.warn(`retrying ${op} after ${lastError ?? 'an error'} (attempt ${attempt})`, {
+          operation: op,
+          attempt,
+          error: lastError ?? null,
+        });
       }
       try {
         return await next(args);
@@ -178,7 +200,10 @@ function guard(c: SdkClient, ctx: ActionContext): void {
     const cmd = command as { constructor: { name: string }; input?: unknown };
     if (dryRun && !isReadOnlyCommand(cmd)) {
       return Promise.reject(
-        new IrunError('IRUN_DRY_RUN_BLOCKED', `dry-run: ${cmd.constructor.name.replace(/Command$/, '')} changes AWS state and was not sent`),
+        new IrunError(
+          'IRUN_DRY_RUN_BLOCKED',
+          `dry-run: ${cmd.constructor.name.replace(/Command$/, '')} changes AWS state and was not sent`,
+        ),
       );
     }
     return proto.send.call(c, command, ...rest);
@@ -219,20 +244,32 @@ export const awsCode = awsErrorCode;
  */
 export function toIrunError(err: unknown, operation: string): IrunError {
   if (err instanceof IrunError) return err;
-  const e = err as { name?: string; message?: string; $metadata?: { requestId?: string; httpStatusCode?: number }; $fault?: string };
+  const e = err as {
+    name?: string;
+    message?: string;
+    $metadata?: { requestId?: string; httpStatusCode?: number };
+    $fault?: string;
+  };
   const name = awsErrorName(err) ?? 'Error';
   if (name === 'AbortError') {
     return new IrunError('IRUN_ABORTED', `${operation} was aborted`, { cause: err });
   }
   if (name === 'CredentialsProviderError') {
-    return new IrunError('IRUN_AWS_NO_CREDENTIALS', `${operation}: no AWS credentials found (${e?.message ?? ''}); use --profile, --role-arn, AWS_PROFILE or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables — or rehearse without AWS with --scenario`, {
-      cause: err,
-      details: { awsError: name, operation },
-    });
+    return new IrunError(
+      'IRUN_AWS_NO_CREDENTIALS',
+      `${operation}: no AWS credentials found (${e?.message ?? ''}); use --profile, --role-arn, AWS_PROFILE or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables — or rehearse without AWS with --scenario`,
+      {
+        cause: err,
+        details: { awsError: name, operation },
+      },
+    );
   }
   const sys = (err as { code?: string })?.code;
   if (typeof sys === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|EHOSTUNREACH)$/.test(sys)) {
-    return new IrunError('IRUN_AWS_NETWORK', `${operation}: cannot reach AWS (${sys}: ${e?.message ?? ''})`, { cause: err, details: { operation, network: sys } });
+    return new IrunError('IRUN_AWS_NETWORK', `${operation}: cannot reach AWS (${sys}: ${e?.message ?? ''})`, {
+      cause: err,
+      details: { operation, network: sys },
+    });
   }
   const requestId = e?.$metadata?.requestId;
   const status = e?.$metadata?.httpStatusCode;

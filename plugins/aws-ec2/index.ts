@@ -10,7 +10,11 @@ import { client, plain, send, toIrunError } from '../aws-common/index.js';
 type Sdk = typeof import('@aws-sdk/client-ec2');
 const DOCS = 'https://docs.aws.amazon.com/AWSEC2/latest/APIReference';
 
-const region = { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'Region of the instances (default: the step region).' };
+const region = {
+  type: 'string',
+  pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$',
+  description: 'Region of the instances (default: the step region).',
+};
 const instanceId = { type: 'string', pattern: '^i-[0-9a-f]{8,17}$' };
 const profileArn = { type: 'string', pattern: '^arn:aws[a-z-]*:iam::\\d{12}:instance-profile/' };
 const anyObject = { type: 'object', properties: {} };
@@ -23,7 +27,13 @@ async function ec2(ctx: ActionContext, r?: string): Promise<{ c: EC2Client; m: S
 export interface InstanceView {
   InstanceId?: string;
   KeyName?: string;
-  MetadataOptions?: { HttpTokens?: string; HttpPutResponseHopLimit?: number; HttpEndpoint?: string; State?: string; [k: string]: unknown };
+  MetadataOptions?: {
+    HttpTokens?: string;
+    HttpPutResponseHopLimit?: number;
+    HttpEndpoint?: string;
+    State?: string;
+    [k: string]: unknown;
+  };
   IamInstanceProfile?: { Arn?: string; Id?: string };
   State?: { Name?: string; Code?: number };
   tags: Record<string, string>;
@@ -33,8 +43,26 @@ export interface InstanceView {
 /** The fields of an instance the runbook uses, as plain JSON; tags as an object. */
 export function instanceView(raw: Record<string, unknown>): InstanceView {
   const p = plain<Record<string, unknown>>(raw);
-  const tags = Object.fromEntries(((p.Tags as { Key?: string; Value?: string }[] | undefined) ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
-  const pick = ['InstanceId', 'InstanceType', 'KeyName', 'MetadataOptions', 'IamInstanceProfile', 'State', 'LaunchTime', 'ImageId', 'VpcId', 'SubnetId', 'PrivateIpAddress', 'PublicIpAddress', 'PublicDnsName'];
+  const tags = Object.fromEntries(
+    ((p.Tags as { Key?: string; Value?: string }[] | undefined) ?? [])
+      .filter((t) => t.Key !== undefined)
+      .map((t) => [t.Key!, t.Value ?? '']),
+  );
+  const pick = [
+    'InstanceId',
+    'InstanceType',
+    'KeyName',
+    'MetadataOptions',
+    'IamInstanceProfile',
+    'State',
+    'LaunchTime',
+    'ImageId',
+    'VpcId',
+    'SubnetId',
+    'PrivateIpAddress',
+    'PublicIpAddress',
+    'PublicDnsName',
+  ];
   const out: InstanceView = { tags };
   for (const k of pick) if (p[k] !== undefined) out[k] = p[k];
   return out;
@@ -48,10 +76,18 @@ interface DescribeInput {
   region?: string;
 }
 
-async function describe(ctx: ActionContext, c: EC2Client, m: Sdk, input: DescribeInput): Promise<{ instances: InstanceView[]; truncated: boolean }> {
+async function describe(
+  ctx: ActionContext,
+  c: EC2Client,
+  m: Sdk,
+  input: DescribeInput,
+): Promise<{ instances: InstanceView[]; truncated: boolean }> {
   const filters = (input.filters ?? []).map((f) => ({ Name: f.name, Values: f.values }));
   if (input.instanceProfileArn) filters.push({ Name: 'iam-instance-profile.arn', Values: [input.instanceProfileArn] });
-  const request = { ...(input.instanceIds?.length ? { InstanceIds: input.instanceIds } : {}), ...(filters.length ? { Filters: filters } : {}) };
+  const request = {
+    ...(input.instanceIds?.length ? { InstanceIds: input.instanceIds } : {}),
+    ...(filters.length ? { Filters: filters } : {}),
+  };
   const max = input.maxInstances ?? 10000;
   const instances: InstanceView[] = [];
   let truncated = false;
@@ -88,7 +124,10 @@ const describeInstances = defineAction<DescribeInput>({
         type: 'array',
         items: {
           type: 'object',
-          properties: { name: { type: 'string', minLength: 1 }, values: { type: 'array', items: { type: 'string' }, minItems: 1 } },
+          properties: {
+            name: { type: 'string', minLength: 1 },
+            values: { type: 'array', items: { type: 'string' }, minItems: 1 },
+          },
           required: ['name', 'values'],
           additionalProperties: false,
         },
@@ -131,7 +170,12 @@ const describeInstances = defineAction<DescribeInput>({
   },
 });
 
-const describeIamInstanceProfileAssociations = defineAction<{ instanceProfileArn?: string; instanceIds?: string[]; state?: string; region?: string }>({
+const describeIamInstanceProfileAssociations = defineAction<{
+  instanceProfileArn?: string;
+  instanceIds?: string[];
+  state?: string;
+  region?: string;
+}>({
   title: 'Instance profile associations',
   description:
     'Which instances an instance profile is associated with (DescribeIamInstanceProfileAssociations, all pages). The API filters only by instance-id and state, so the profile ARN is matched here.',
@@ -151,7 +195,15 @@ const describeIamInstanceProfileAssociations = defineAction<{ instanceProfileArn
     properties: {
       associations: {
         type: 'array',
-        items: { type: 'object', properties: { AssociationId: { type: 'string' }, InstanceId: { type: 'string' }, IamInstanceProfile: anyObject, State: { type: 'string' } } },
+        items: {
+          type: 'object',
+          properties: {
+            AssociationId: { type: 'string' },
+            InstanceId: { type: 'string' },
+            IamInstanceProfile: anyObject,
+            State: { type: 'string' },
+          },
+        },
       },
       count: { type: 'integer' },
     },
@@ -168,7 +220,11 @@ const describeIamInstanceProfileAssociations = defineAction<{ instanceProfileArn
     ];
     const associations: Record<string, unknown>[] = [];
     try {
-      for await (const page of m.paginateDescribeIamInstanceProfileAssociations({ client: c }, filters.length ? { Filters: filters } : {}, { abortSignal: ctx.signal })) {
+      for await (const page of m.paginateDescribeIamInstanceProfileAssociations(
+        { client: c },
+        filters.length ? { Filters: filters } : {},
+        { abortSignal: ctx.signal },
+      )) {
         for (const a of plain<{ IamInstanceProfile?: { Arn?: string } }[]>(page.IamInstanceProfileAssociations ?? [])) {
           if (!input.instanceProfileArn || a.IamInstanceProfile?.Arn === input.instanceProfileArn) associations.push(a);
         }
@@ -199,13 +255,24 @@ async function metadataState(ctx: ActionContext, c: EC2Client, m: Sdk, id: strin
   const i = instances[0];
   if (!i) throw new IrunError(Codes.INPUT_INVALID, `EC2 instance ${id} not found`);
   const o = i.MetadataOptions ?? {};
-  return { instanceId: id, httpTokens: o.HttpTokens, httpPutResponseHopLimit: o.HttpPutResponseHopLimit, httpEndpoint: o.HttpEndpoint, state: o.State };
+  return {
+    instanceId: id,
+    httpTokens: o.HttpTokens,
+    httpPutResponseHopLimit: o.HttpPutResponseHopLimit,
+    httpEndpoint: o.HttpEndpoint,
+    state: o.State,
+  };
 }
 
 /** How many DescribeInstances polls to wait for MetadataOptions.State "applied". */
 const APPLY_POLLS = 12;
 
-async function modifyAndWait(ctx: ActionContext, c: EC2Client, m: Sdk, want: { instanceId: string; httpTokens: string; hopLimit?: number; httpEndpoint?: string }): Promise<MetadataState> {
+async function modifyAndWait(
+  ctx: ActionContext,
+  c: EC2Client,
+  m: Sdk,
+  want: { instanceId: string; httpTokens: string; hopLimit?: number; httpEndpoint?: string },
+): Promise<MetadataState> {
   await send(
     c,
     new m.ModifyInstanceMetadataOptionsCommand({
@@ -224,7 +291,8 @@ async function modifyAndWait(ctx: ActionContext, c: EC2Client, m: Sdk, want: { i
     delay = Math.min(delay * 2, 10000);
     state = await metadataState(ctx, c, m, want.instanceId);
   }
-  if (state.state !== 'applied') ctx.log.warn(`metadata options of ${want.instanceId} still ${state.state ?? 'unknown'}; check again later`);
+  if (state.state !== 'applied')
+    ctx.log.warn(`metadata options of ${want.instanceId} still ${state.state ?? 'unknown'}; check again later`);
   return state;
 }
 
@@ -236,7 +304,10 @@ async function captureMetadata(ctx: ActionContext, input: MetadataInput): Promis
 }
 
 function isNoop(input: MetadataInput, before: MetadataState): boolean {
-  return before.httpTokens === (input.httpTokens ?? 'required') && (input.httpPutResponseHopLimit === undefined || before.httpPutResponseHopLimit === input.httpPutResponseHopLimit);
+  return (
+    before.httpTokens === (input.httpTokens ?? 'required') &&
+    (input.httpPutResponseHopLimit === undefined || before.httpPutResponseHopLimit === input.httpPutResponseHopLimit)
+  );
 }
 
 const modifyInstanceMetadataOptions = defineAction<MetadataInput, Record<string, unknown>, MetadataState>({
@@ -257,7 +328,13 @@ const modifyInstanceMetadataOptions = defineAction<MetadataInput, Record<string,
   },
   output: {
     type: 'object',
-    properties: { changed: { type: 'boolean' }, applied: { type: 'boolean' }, instanceId: { type: 'string' }, before: anyObject, after: anyObject },
+    properties: {
+      changed: { type: 'boolean' },
+      applied: { type: 'boolean' },
+      instanceId: { type: 'string' },
+      before: anyObject,
+      after: anyObject,
+    },
     required: ['changed'],
   },
   effect: 'mutate',
@@ -268,16 +345,25 @@ const modifyInstanceMetadataOptions = defineAction<MetadataInput, Record<string,
     const tokens = input.httpTokens ?? 'required';
     const noop = before !== undefined && isNoop(input, before);
     return {
-      summary: noop ? `Instance ${input.instanceId} already has HttpTokens=${tokens}` : `Set HttpTokens=${tokens} on instance ${input.instanceId}${input.httpPutResponseHopLimit ? ` (hop limit ${input.httpPutResponseHopLimit})` : ''}`,
+      summary: noop
+        ? `Instance ${input.instanceId} already has HttpTokens=${tokens}`
+        : `Set HttpTokens=${tokens} on instance ${input.instanceId}${input.httpPutResponseHopLimit ? ` (hop limit ${input.httpPutResponseHopLimit})` : ''}`,
       noop,
       before,
-      after: before ? { ...before, httpTokens: tokens, ...(input.httpPutResponseHopLimit ? { httpPutResponseHopLimit: input.httpPutResponseHopLimit } : {}) } : undefined,
+      after: before
+        ? {
+            ...before,
+            httpTokens: tokens,
+            ...(input.httpPutResponseHopLimit ? { httpPutResponseHopLimit: input.httpPutResponseHopLimit } : {}),
+          }
+        : undefined,
     };
   },
   async run(ctx, input, before) {
     const { c, m } = await ec2(ctx, input.region);
     const b = before ?? (await captureMetadata(ctx, input));
-    if (isNoop(input, b)) return { changed: false, applied: b.state === 'applied', instanceId: input.instanceId, before: b, after: b };
+    if (isNoop(input, b))
+      return { changed: false, applied: b.state === 'applied', instanceId: input.instanceId, before: b, after: b };
     const after = await modifyAndWait(ctx, c, m, {
       instanceId: input.instanceId,
       httpTokens: input.httpTokens ?? 'required',
@@ -303,7 +389,8 @@ const modifyInstanceMetadataOptions = defineAction<MetadataInput, Record<string,
 
 const describeKeyPairs = defineAction<{ keyNames?: string[]; keyPairIds?: string[]; region?: string }>({
   title: 'Describe SSH key pairs',
-  description: 'EC2 key pairs with their fingerprints (DescribeKeyPairs): evidence for the manual SSH key rotation step.',
+  description:
+    'EC2 key pairs with their fingerprints (DescribeKeyPairs): evidence for the manual SSH key rotation step.',
   docsUrl: `${DOCS}/API_DescribeKeyPairs.html`,
   input: {
     type: 'object',
@@ -319,7 +406,15 @@ const describeKeyPairs = defineAction<{ keyNames?: string[]; keyPairIds?: string
     properties: {
       keyPairs: {
         type: 'array',
-        items: { type: 'object', properties: { KeyPairId: { type: 'string' }, KeyName: { type: 'string' }, KeyFingerprint: { type: 'string' }, KeyType: { type: 'string' } } },
+        items: {
+          type: 'object',
+          properties: {
+            KeyPairId: { type: 'string' },
+            KeyName: { type: 'string' },
+            KeyFingerprint: { type: 'string' },
+            KeyType: { type: 'string' },
+          },
+        },
       },
       count: { type: 'integer' },
     },
@@ -332,7 +427,10 @@ const describeKeyPairs = defineAction<{ keyNames?: string[]; keyPairIds?: string
     const { c, m } = await ec2(ctx, input.region);
     const out = await send<{ KeyPairs?: unknown[] }>(
       c,
-      new m.DescribeKeyPairsCommand({ ...(input.keyNames?.length ? { KeyNames: input.keyNames } : {}), ...(input.keyPairIds?.length ? { KeyPairIds: input.keyPairIds } : {}) }),
+      new m.DescribeKeyPairsCommand({
+        ...(input.keyNames?.length ? { KeyNames: input.keyNames } : {}),
+        ...(input.keyPairIds?.length ? { KeyPairIds: input.keyPairIds } : {}),
+      }),
       ctx,
     );
     const keyPairs = plain<unknown[]>(out?.KeyPairs ?? []);
@@ -343,5 +441,10 @@ const describeKeyPairs = defineAction<{ keyNames?: string[]; keyPairIds?: string
 export default definePlugin({
   namespace: 'aws.ec2',
   description: 'Amazon EC2: instances using a role, IMDSv2 enforcement, SSH key pair evidence.',
-  actions: { describeInstances, describeIamInstanceProfileAssociations, modifyInstanceMetadataOptions, describeKeyPairs },
+  actions: {
+    describeInstances,
+    describeIamInstanceProfileAssociations,
+    modifyInstanceMetadataOptions,
+    describeKeyPairs,
+  },
 });

@@ -29,7 +29,13 @@ export const DENY_ALL_TRUST_DOCUMENT = {
       Sid: 'IrunDenyAll',
       Effect: 'Deny',
       Principal: '*',
-      Action: ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity', 'sts:TagSession', 'sts:SetSourceIdentity'],
+      Action: [
+        'sts:AssumeRole',
+        'sts:AssumeRoleWithSAML',
+        'sts:AssumeRoleWithWebIdentity',
+        'sts:TagSession',
+        'sts:SetSourceIdentity',
+      ],
     },
   ],
 };
@@ -100,7 +106,11 @@ const roleName = { type: 'string', pattern: '^[\\w+=,.@-]{1,64}$' };
 const policyName = { type: 'string', pattern: '^[\\w+=,.@-]{1,128}$' };
 const accessKeyId = { type: 'string', pattern: '^[A-Z0-9]{16,128}$' };
 const policyArn = { type: 'string', pattern: '^arn:aws[a-z-]*:iam::(\\d{12}|aws):policy/' };
-const policyDocument = { type: ['object', 'string'], properties: {}, description: 'IAM policy document (object or JSON text).' };
+const policyDocument = {
+  type: ['object', 'string'],
+  properties: {},
+  description: 'IAM policy document (object or JSON text).',
+};
 const anyObject = { type: 'object', properties: {} };
 const changeOutput = (extra: Record<string, unknown> = {}) => ({
   type: 'object',
@@ -119,22 +129,43 @@ interface AccessKeyState {
 }
 
 async function ownerOf(ctx: ActionContext, c: IAMClient, m: Sdk, accessKeyId: string): Promise<string> {
-  const out = await send<{ UserName?: string }>(c, new m.GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }), ctx);
+  const out = await send<{ UserName?: string }>(
+    c,
+    new m.GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }),
+    ctx,
+  );
   if (!out?.UserName) {
     throw new IrunError(Codes.ACTION_FAILED, `cannot find the IAM user that owns access key ${accessKeyId}`, {
-      suggestions: ['Give userName explicitly.', 'A key of another account cannot be managed from this one: check aws.sts.getAccessKeyInfo.'],
+      suggestions: [
+        'Give userName explicitly.',
+        'A key of another account cannot be managed from this one: check aws.sts.getAccessKeyInfo.',
+      ],
     });
   }
   return out.UserName;
 }
 
-async function keyState(ctx: ActionContext, c: IAMClient, m: Sdk, user: string, accessKeyId: string): Promise<AccessKeyState> {
-  const pages = await collect(m.paginateListAccessKeys({ client: c }, { UserName: user }, { abortSignal: ctx.signal }), 'ListAccessKeys');
+async function keyState(
+  ctx: ActionContext,
+  c: IAMClient,
+  m: Sdk,
+  user: string,
+  accessKeyId: string,
+): Promise<AccessKeyState> {
+  const pages = await collect(
+    m.paginateListAccessKeys({ client: c }, { UserName: user }, { abortSignal: ctx.signal }),
+    'ListAccessKeys',
+  );
   const key = pages.flatMap((p) => p.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === accessKeyId);
   if (!key) {
     throw new IrunError(Codes.INPUT_INVALID, `access key ${accessKeyId} does not belong to IAM user ${user}`);
   }
-  return { userName: user, accessKeyId, status: key.Status ?? 'Unknown', ...(key.CreateDate ? { createDate: key.CreateDate.toISOString() } : {}) };
+  return {
+    userName: user,
+    accessKeyId,
+    status: key.Status ?? 'Unknown',
+    ...(key.CreateDate ? { createDate: key.CreateDate.toISOString() } : {}),
+  };
 }
 
 interface KeyInput {
@@ -143,7 +174,10 @@ interface KeyInput {
   status?: 'Active' | 'Inactive';
 }
 
-function accessKeyMutation(fixedStatus: 'Inactive' | undefined, meta: { title: string; description: string }): ActionDefinition<KeyInput, Record<string, unknown>, AccessKeyState> {
+function accessKeyMutation(
+  fixedStatus: 'Inactive' | undefined,
+  meta: { title: string; description: string },
+): ActionDefinition<KeyInput, Record<string, unknown>, AccessKeyState> {
   const desired = (input: KeyInput) => (fixedStatus ?? input.status) as string;
   async function capture(ctx: ActionContext, input: KeyInput): Promise<AccessKeyState> {
     const { c, m } = await iam(ctx);
@@ -168,7 +202,9 @@ function accessKeyMutation(fixedStatus: 'Inactive' | undefined, meta: { title: s
     output: changeOutput({ userName: { type: 'string' }, accessKeyId: { type: 'string' }, status: { type: 'string' } }),
     effect: 'mutate',
     permissions: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
-    example: fixedStatus ? { accessKeyId: 'AKIAIOSFODNN7EXAMPLE' } : { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: 'alice', status: 'Inactive' },
+    example: fixedStatus
+      ? { accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }
+      : { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: 'alice', status: 'Inactive' },
     capture,
     async preview(_ctx, input, before) {
       const want = desired(input);
@@ -186,18 +222,45 @@ function accessKeyMutation(fixedStatus: 'Inactive' | undefined, meta: { title: s
       const { c, m } = await iam(ctx);
       const b = before ?? (await capture(ctx, input));
       const want = desired(input);
-      if (b.status === want) return { changed: false, userName: b.userName, accessKeyId: input.accessKeyId, status: want, before: b, after: b };
+      if (b.status === want)
+        return {
+          changed: false,
+          userName: b.userName,
+          accessKeyId: input.accessKeyId,
+          status: want,
+          before: b,
+          after: b,
+        };
       // Always pass UserName: without it UpdateAccessKey acts on the caller's own user.
-      await send(c, new m.UpdateAccessKeyCommand({ UserName: b.userName, AccessKeyId: input.accessKeyId, Status: want as never }), ctx);
+      await send(
+        c,
+        new m.UpdateAccessKeyCommand({ UserName: b.userName, AccessKeyId: input.accessKeyId, Status: want as never }),
+        ctx,
+      );
       const after = await keyState(ctx, c, m, b.userName, input.accessKeyId);
       await ctx.evidence.save('access-key-after', after);
-      return { changed: true, userName: b.userName, accessKeyId: input.accessKeyId, status: after.status, before: b, after };
+      return {
+        changed: true,
+        userName: b.userName,
+        accessKeyId: input.accessKeyId,
+        status: after.status,
+        before: b,
+        after,
+      };
     },
     reversible: () => true,
     async undo(ctx, input, before, output) {
       if (!before || output?.changed === false) return { restored: false, reason: 'nothing was changed' };
       const { c, m } = await iam(ctx);
-      await send(c, new m.UpdateAccessKeyCommand({ UserName: before.userName, AccessKeyId: input.accessKeyId, Status: before.status as never }), ctx);
+      await send(
+        c,
+        new m.UpdateAccessKeyCommand({
+          UserName: before.userName,
+          AccessKeyId: input.accessKeyId,
+          Status: before.status as never,
+        }),
+        ctx,
+      );
       return { restored: true, status: before.status };
     },
   });
@@ -205,7 +268,8 @@ function accessKeyMutation(fixedStatus: 'Inactive' | undefined, meta: { title: s
 
 const listAccessKeys = defineAction<{ userName?: string }>({
   title: 'List access keys of a user',
-  description: 'Access keys of an IAM user with their status and creation date (ListAccessKeys). Without userName, the caller\'s own user.',
+  description:
+    "Access keys of an IAM user with their status and creation date (ListAccessKeys). Without userName, the caller's own user.",
   docsUrl: `${DOCS}/API_ListAccessKeys.html`,
   input: { type: 'object', properties: { userName }, additionalProperties: false },
   output: {
@@ -213,7 +277,13 @@ const listAccessKeys = defineAction<{ userName?: string }>({
     properties: {
       configured: { type: 'boolean' },
       userName: { type: 'string' },
-      accessKeys: { type: 'array', items: { type: 'object', properties: { AccessKeyId: { type: 'string' }, Status: { type: 'string' }, CreateDate: { type: 'string' } } } },
+      accessKeys: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { AccessKeyId: { type: 'string' }, Status: { type: 'string' }, CreateDate: { type: 'string' } },
+        },
+      },
     },
     required: ['configured', 'accessKeys'],
   },
@@ -224,12 +294,17 @@ const listAccessKeys = defineAction<{ userName?: string }>({
     const { c, m } = await iam(ctx);
     const keys: unknown[] = [];
     try {
-      for await (const p of m.paginateListAccessKeys({ client: c }, input.userName ? { UserName: input.userName } : {}, { abortSignal: ctx.signal })) {
+      for await (const p of m.paginateListAccessKeys(
+        { client: c },
+        input.userName ? { UserName: input.userName } : {},
+        { abortSignal: ctx.signal },
+      )) {
         keys.push(...plain<unknown[]>(p.AccessKeyMetadata ?? []));
       }
     } catch (err) {
       const e = toIrunError(err, 'ListAccessKeys');
-      if (e.details?.awsError === 'NoSuchEntity') return { configured: false, userName: input.userName, accessKeys: [], reason: e.message };
+      if (e.details?.awsError === 'NoSuchEntity')
+        return { configured: false, userName: input.userName, accessKeys: [], reason: e.message };
       throw e;
     }
     return plain({ configured: true, userName: input.userName, accessKeys: keys });
@@ -238,7 +313,8 @@ const listAccessKeys = defineAction<{ userName?: string }>({
 
 const getAccessKeyLastUsed = defineAction<{ accessKeyId: string }>({
   title: 'Owner and last use of an access key',
-  description: 'The IAM user owning an access key and when, where and for which service it was last used (GetAccessKeyLastUsed).',
+  description:
+    'The IAM user owning an access key and when, where and for which service it was last used (GetAccessKeyLastUsed).',
   docsUrl: `${DOCS}/API_GetAccessKeyLastUsed.html`,
   input: { type: 'object', properties: { accessKeyId }, required: ['accessKeyId'], additionalProperties: false },
   output: {
@@ -246,7 +322,10 @@ const getAccessKeyLastUsed = defineAction<{ accessKeyId: string }>({
     properties: {
       accessKeyId: { type: 'string' },
       userName: { type: 'string' },
-      lastUsed: { type: 'object', properties: { LastUsedDate: { type: 'string' }, ServiceName: { type: 'string' }, Region: { type: 'string' } } },
+      lastUsed: {
+        type: 'object',
+        properties: { LastUsedDate: { type: 'string' }, ServiceName: { type: 'string' }, Region: { type: 'string' } },
+      },
     },
     required: ['accessKeyId'],
   },
@@ -255,14 +334,19 @@ const getAccessKeyLastUsed = defineAction<{ accessKeyId: string }>({
   example: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE' },
   async run(ctx, input) {
     const { c, m } = await iam(ctx);
-    const out = await send<{ UserName?: string; AccessKeyLastUsed?: unknown }>(c, new m.GetAccessKeyLastUsedCommand({ AccessKeyId: input.accessKeyId }), ctx);
+    const out = await send<{ UserName?: string; AccessKeyLastUsed?: unknown }>(
+      c,
+      new m.GetAccessKeyLastUsedCommand({ AccessKeyId: input.accessKeyId }),
+      ctx,
+    );
     return plain({ accessKeyId: input.accessKeyId, userName: out?.UserName, lastUsed: out?.AccessKeyLastUsed ?? {} });
   },
 });
 
 const updateAccessKey = accessKeyMutation(undefined, {
   title: 'Set the status of an access key',
-  description: 'Activate or deactivate an IAM user access key (UpdateAccessKey, always with UserName). Undo sets the previous status back.',
+  description:
+    'Activate or deactivate an IAM user access key (UpdateAccessKey, always with UserName). Undo sets the previous status back.',
 });
 
 const disableAccessKey = accessKeyMutation('Inactive', {
@@ -282,8 +366,16 @@ interface RoleView {
   [k: string]: unknown;
 }
 
-async function readRole(ctx: ActionContext, c: IAMClient, m: Sdk, name: string, allowMissing = false): Promise<RoleView | undefined> {
-  const out = await send<{ Role?: Record<string, unknown> }>(c, new m.GetRoleCommand({ RoleName: name }), ctx, { allowNotConfigured: allowMissing });
+async function readRole(
+  ctx: ActionContext,
+  c: IAMClient,
+  m: Sdk,
+  name: string,
+  allowMissing = false,
+): Promise<RoleView | undefined> {
+  const out = await send<{ Role?: Record<string, unknown> }>(c, new m.GetRoleCommand({ RoleName: name }), ctx, {
+    allowNotConfigured: allowMissing,
+  });
   if (!out?.Role) return undefined;
   const role = plain<RoleView>(out.Role);
   role.AssumeRolePolicyDocument = decodePolicy(out.Role.AssumeRolePolicyDocument as string | undefined);
@@ -292,16 +384,21 @@ async function readRole(ctx: ActionContext, c: IAMClient, m: Sdk, name: string, 
 
 function assertNotServiceLinked(role: RoleView | undefined, name: string): void {
   if (role?.Path?.startsWith('/aws-service-role/')) {
-    throw new IrunError(Codes.IAM_SERVICE_LINKED_ROLE, `role ${name} is a service-linked role (path ${role.Path}): IAM does not allow policies to be added to it`, {
-      suggestions: ['Contain the service that uses the role instead, or open a case with AWS Support.'],
-      details: { roleName: name, path: role.Path },
-    });
+    throw new IrunError(
+      Codes.IAM_SERVICE_LINKED_ROLE,
+      `role ${name} is a service-linked role (path ${role.Path}): IAM does not allow policies to be added to it`,
+      {
+        suggestions: ['Contain the service that uses the role instead, or open a case with AWS Support.'],
+        details: { roleName: name, path: role.Path },
+      },
+    );
   }
 }
 
 const getRole = defineAction<{ roleName: string }>({
   title: 'Get a role',
-  description: 'A role with its trust policy decoded and parsed, and when it was last used (GetRole). A role that does not exist is `configured: false`.',
+  description:
+    'A role with its trust policy decoded and parsed, and when it was last used (GetRole). A role that does not exist is `configured: false`.',
   docsUrl: `${DOCS}/API_GetRole.html`,
   input: { type: 'object', properties: { roleName }, required: ['roleName'], additionalProperties: false },
   output: {
@@ -315,7 +412,10 @@ const getRole = defineAction<{ roleName: string }>({
           Arn: { type: 'string' },
           Path: { type: 'string' },
           AssumeRolePolicyDocument: anyObject,
-          RoleLastUsed: { type: 'object', properties: { LastUsedDate: { type: 'string' }, Region: { type: 'string' } } },
+          RoleLastUsed: {
+            type: 'object',
+            properties: { LastUsedDate: { type: 'string' }, Region: { type: 'string' } },
+          },
         },
       },
       serviceLinked: { type: 'boolean' },
@@ -373,7 +473,9 @@ const updateAssumeRolePolicy = defineAction<TrustInput, Record<string, unknown>,
     const want = desiredTrust(input);
     const noop = before !== undefined && canonicalJson(before.document) === canonicalJson(want);
     return {
-      summary: noop ? `Trust policy of role ${input.roleName} is already as requested` : `Replace the trust policy of role ${input.roleName}${input.denyAll ? ' with one that lets nobody assume it' : ''}`,
+      summary: noop
+        ? `Trust policy of role ${input.roleName} is already as requested`
+        : `Replace the trust policy of role ${input.roleName}${input.denyAll ? ' with one that lets nobody assume it' : ''}`,
       noop,
       before: before?.document,
       after: want,
@@ -383,8 +485,13 @@ const updateAssumeRolePolicy = defineAction<TrustInput, Record<string, unknown>,
     const { c, m } = await iam(ctx);
     const b = before ?? (await captureTrust(ctx, input));
     const want = desiredTrust(input);
-    if (canonicalJson(b.document) === canonicalJson(want)) return { changed: false, roleName: input.roleName, before: b, after: b };
-    await send(c, new m.UpdateAssumeRolePolicyCommand({ RoleName: input.roleName, PolicyDocument: JSON.stringify(want) }), ctx);
+    if (canonicalJson(b.document) === canonicalJson(want))
+      return { changed: false, roleName: input.roleName, before: b, after: b };
+    await send(
+      c,
+      new m.UpdateAssumeRolePolicyCommand({ RoleName: input.roleName, PolicyDocument: JSON.stringify(want) }),
+      ctx,
+    );
     const role = await readRole(ctx, c, m, input.roleName);
     const after = { roleName: input.roleName, arn: role?.Arn, document: role?.AssumeRolePolicyDocument };
     await ctx.evidence.save('trust-policy-after', after);
@@ -394,32 +501,52 @@ const updateAssumeRolePolicy = defineAction<TrustInput, Record<string, unknown>,
   async undo(ctx, input, before, output) {
     if (!before || output?.changed === false) return { restored: false, reason: 'nothing was changed' };
     const { c, m } = await iam(ctx);
-    await send(c, new m.UpdateAssumeRolePolicyCommand({ RoleName: input.roleName, PolicyDocument: JSON.stringify(before.document) }), ctx);
+    await send(
+      c,
+      new m.UpdateAssumeRolePolicyCommand({
+        RoleName: input.roleName,
+        PolicyDocument: JSON.stringify(before.document),
+      }),
+      ctx,
+    );
     return { restored: true };
   },
 });
 
 function desiredTrust(input: TrustInput): unknown {
   if (input.denyAll) return DENY_ALL_TRUST_DOCUMENT;
-  if (input.policyDocument === undefined) throw new IrunError(Codes.INPUT_INVALID, 'updateAssumeRolePolicy needs policyDocument or denyAll: true');
+  if (input.policyDocument === undefined)
+    throw new IrunError(Codes.INPUT_INVALID, 'updateAssumeRolePolicy needs policyDocument or denyAll: true');
   return parseDocument(input.policyDocument, 'policyDocument');
 }
 
-async function attachedPolicies(ctx: ActionContext, c: IAMClient, m: Sdk, role: string): Promise<{ PolicyName?: string; PolicyArn?: string }[]> {
-  const pages = await collect(m.paginateListAttachedRolePolicies({ client: c }, { RoleName: role }, { abortSignal: ctx.signal }), 'ListAttachedRolePolicies');
+async function attachedPolicies(
+  ctx: ActionContext,
+  c: IAMClient,
+  m: Sdk,
+  role: string,
+): Promise<{ PolicyName?: string; PolicyArn?: string }[]> {
+  const pages = await collect(
+    m.paginateListAttachedRolePolicies({ client: c }, { RoleName: role }, { abortSignal: ctx.signal }),
+    'ListAttachedRolePolicies',
+  );
   return plain(pages.flatMap((p) => p.AttachedPolicies ?? []));
 }
 
 const listAttachedRolePolicies = defineAction<{ roleName: string }>({
   title: 'Managed policies attached to a role',
-  description: 'The managed policies attached to a role (ListAttachedRolePolicies, all pages). A role that does not exist is `configured: false`.',
+  description:
+    'The managed policies attached to a role (ListAttachedRolePolicies, all pages). A role that does not exist is `configured: false`.',
   docsUrl: `${DOCS}/API_ListAttachedRolePolicies.html`,
   input: { type: 'object', properties: { roleName }, required: ['roleName'], additionalProperties: false },
   output: {
     type: 'object',
     properties: {
       configured: { type: 'boolean' },
-      attachedPolicies: { type: 'array', items: { type: 'object', properties: { PolicyName: { type: 'string' }, PolicyArn: { type: 'string' } } } },
+      attachedPolicies: {
+        type: 'array',
+        items: { type: 'object', properties: { PolicyName: { type: 'string' }, PolicyArn: { type: 'string' } } },
+      },
     },
     required: ['configured', 'attachedPolicies'],
   },
@@ -431,7 +558,8 @@ const listAttachedRolePolicies = defineAction<{ roleName: string }>({
     try {
       return { configured: true, attachedPolicies: await attachedPolicies(ctx, c, m, input.roleName) };
     } catch (err) {
-      if ((err as IrunError).details?.awsError === 'NoSuchEntity') return { configured: false, attachedPolicies: [], reason: (err as Error).message };
+      if ((err as IrunError).details?.awsError === 'NoSuchEntity')
+        return { configured: false, attachedPolicies: [], reason: (err as Error).message };
       throw err;
     }
   },
@@ -444,19 +572,33 @@ interface DetachBefore {
   attachedPolicies: { PolicyName?: string; PolicyArn?: string }[];
 }
 
-async function captureAttached(ctx: ActionContext, input: { roleName: string; policyArn: string }): Promise<DetachBefore> {
+async function captureAttached(
+  ctx: ActionContext,
+  input: { roleName: string; policyArn: string },
+): Promise<DetachBefore> {
   const { c, m } = await iam(ctx);
   const list = await attachedPolicies(ctx, c, m, input.roleName);
-  const before = { roleName: input.roleName, policyArn: input.policyArn, attached: list.some((p) => p.PolicyArn === input.policyArn), attachedPolicies: list };
+  const before = {
+    roleName: input.roleName,
+    policyArn: input.policyArn,
+    attached: list.some((p) => p.PolicyArn === input.policyArn),
+    attachedPolicies: list,
+  };
   await ctx.evidence.save('attached-role-policies-before', before);
   return before;
 }
 
 const detachRolePolicy = defineAction<{ roleName: string; policyArn: string }, Record<string, unknown>, DetachBefore>({
   title: 'Detach a managed policy from a role',
-  description: 'Detach one managed policy from a role (DetachRolePolicy). Nothing happens when it is not attached. Undo attaches it again (AttachRolePolicy).',
+  description:
+    'Detach one managed policy from a role (DetachRolePolicy). Nothing happens when it is not attached. Undo attaches it again (AttachRolePolicy).',
   docsUrl: `${DOCS}/API_DetachRolePolicy.html`,
-  input: { type: 'object', properties: { roleName, policyArn }, required: ['roleName', 'policyArn'], additionalProperties: false },
+  input: {
+    type: 'object',
+    properties: { roleName, policyArn },
+    required: ['roleName', 'policyArn'],
+    additionalProperties: false,
+  },
   output: changeOutput({ roleName: { type: 'string' }, policyArn: { type: 'string' } }),
   effect: 'mutate',
   permissions: ['iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy', 'iam:AttachRolePolicy'],
@@ -465,7 +607,9 @@ const detachRolePolicy = defineAction<{ roleName: string; policyArn: string }, R
   async preview(_ctx, input, before) {
     const noop = before !== undefined && !before.attached;
     return {
-      summary: noop ? `Policy ${input.policyArn} is not attached to role ${input.roleName}` : `Detach ${input.policyArn} from role ${input.roleName}`,
+      summary: noop
+        ? `Policy ${input.policyArn} is not attached to role ${input.roleName}`
+        : `Detach ${input.policyArn} from role ${input.roleName}`,
       noop,
       before: before?.attachedPolicies,
       after: before?.attachedPolicies.filter((p) => p.PolicyArn !== input.policyArn),
@@ -474,10 +618,16 @@ const detachRolePolicy = defineAction<{ roleName: string; policyArn: string }, R
   async run(ctx, input, before) {
     const { c, m } = await iam(ctx);
     const b = before ?? (await captureAttached(ctx, input));
-    if (!b.attached) return { changed: false, roleName: input.roleName, policyArn: input.policyArn, before: b, after: b };
+    if (!b.attached)
+      return { changed: false, roleName: input.roleName, policyArn: input.policyArn, before: b, after: b };
     await send(c, new m.DetachRolePolicyCommand({ RoleName: input.roleName, PolicyArn: input.policyArn }), ctx);
     const list = await attachedPolicies(ctx, c, m, input.roleName);
-    const after = { roleName: input.roleName, policyArn: input.policyArn, attached: list.some((p) => p.PolicyArn === input.policyArn), attachedPolicies: list };
+    const after = {
+      roleName: input.roleName,
+      policyArn: input.policyArn,
+      attached: list.some((p) => p.PolicyArn === input.policyArn),
+      attachedPolicies: list,
+    };
     await ctx.evidence.save('attached-role-policies-after', after);
     return { changed: true, roleName: input.roleName, policyArn: input.policyArn, before: b, after };
   },
@@ -492,7 +642,8 @@ const detachRolePolicy = defineAction<{ roleName: string; policyArn: string }, R
 
 const listRolePolicies = defineAction<{ roleName: string }>({
   title: 'Inline policies of a role',
-  description: 'Names of the inline policies of a role (ListRolePolicies, all pages). A role that does not exist is `configured: false`.',
+  description:
+    'Names of the inline policies of a role (ListRolePolicies, all pages). A role that does not exist is `configured: false`.',
   docsUrl: `${DOCS}/API_ListRolePolicies.html`,
   input: { type: 'object', properties: { roleName }, required: ['roleName'], additionalProperties: false },
   output: {
@@ -506,10 +657,14 @@ const listRolePolicies = defineAction<{ roleName: string }>({
   async run(ctx, input) {
     const { c, m } = await iam(ctx);
     try {
-      const pages = await collect(m.paginateListRolePolicies({ client: c }, { RoleName: input.roleName }, { abortSignal: ctx.signal }), 'ListRolePolicies');
+      const pages = await collect(
+        m.paginateListRolePolicies({ client: c }, { RoleName: input.roleName }, { abortSignal: ctx.signal }),
+        'ListRolePolicies',
+      );
       return { configured: true, policyNames: pages.flatMap((p) => p.PolicyNames ?? []) };
     } catch (err) {
-      if ((err as IrunError).details?.awsError === 'NoSuchEntity') return { configured: false, policyNames: [], reason: (err as Error).message };
+      if ((err as IrunError).details?.awsError === 'NoSuchEntity')
+        return { configured: false, policyNames: [], reason: (err as Error).message };
       throw err;
     }
   },
@@ -523,19 +678,35 @@ interface InlineState {
 }
 
 async function inlineState(ctx: ActionContext, c: IAMClient, m: Sdk, role: string, name: string): Promise<InlineState> {
-  const out = await send<{ PolicyDocument?: string }>(c, new m.GetRolePolicyCommand({ RoleName: role, PolicyName: name }), ctx, { allowNotConfigured: true });
+  const out = await send<{ PolicyDocument?: string }>(
+    c,
+    new m.GetRolePolicyCommand({ RoleName: role, PolicyName: name }),
+    ctx,
+    { allowNotConfigured: true },
+  );
   if (!out) return { roleName: role, policyName: name, exists: false };
   return { roleName: role, policyName: name, exists: true, document: decodePolicy(out.PolicyDocument) };
 }
 
 const getRolePolicy = defineAction<{ roleName: string; policyName: string }>({
   title: 'An inline policy of a role',
-  description: 'One inline policy of a role, decoded and parsed (GetRolePolicy). A policy that does not exist is `configured: false`.',
+  description:
+    'One inline policy of a role, decoded and parsed (GetRolePolicy). A policy that does not exist is `configured: false`.',
   docsUrl: `${DOCS}/API_GetRolePolicy.html`,
-  input: { type: 'object', properties: { roleName, policyName }, required: ['roleName', 'policyName'], additionalProperties: false },
+  input: {
+    type: 'object',
+    properties: { roleName, policyName },
+    required: ['roleName', 'policyName'],
+    additionalProperties: false,
+  },
   output: {
     type: 'object',
-    properties: { configured: { type: 'boolean' }, roleName: { type: 'string' }, policyName: { type: 'string' }, policyDocument: anyObject },
+    properties: {
+      configured: { type: 'boolean' },
+      roleName: { type: 'string' },
+      policyName: { type: 'string' },
+      policyDocument: anyObject,
+    },
     required: ['configured'],
   },
   effect: 'read',
@@ -566,7 +737,9 @@ interface InlineMutation<I> {
 }
 
 /** A PutRolePolicy action: before is GetRolePolicy (or absent); undo deletes it or puts the old one back. */
-function inlinePolicyAction<I extends { roleName: string }>(spec: InlineMutation<I>): ActionDefinition<I, Record<string, unknown>, InlineState> {
+function inlinePolicyAction<I extends { roleName: string }>(
+  spec: InlineMutation<I>,
+): ActionDefinition<I, Record<string, unknown>, InlineState> {
   async function capture(ctx: ActionContext, input: I): Promise<InlineState> {
     const { c, m } = await iam(ctx);
     if (spec.checkRole) assertNotServiceLinked(await readRole(ctx, c, m, input.roleName), input.roleName);
@@ -581,13 +754,25 @@ function inlinePolicyAction<I extends { roleName: string }>(spec: InlineMutation
     input: spec.input,
     output: changeOutput({ roleName: { type: 'string' }, policyName: { type: 'string' }, policyDocument: anyObject }),
     effect: 'mutate',
-    permissions: [...(spec.checkRole ? ['iam:GetRole'] : []), 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+    permissions: [
+      ...(spec.checkRole ? ['iam:GetRole'] : []),
+      'iam:GetRolePolicy',
+      'iam:PutRolePolicy',
+      'iam:DeleteRolePolicy',
+    ],
     example: spec.example,
     capture,
     async preview(ctx, input, before) {
       const doc = spec.document(ctx, input);
       const noop = !spec.always && before?.exists === true && canonicalJson(before.document) === canonicalJson(doc);
-      return { summary: noop ? `Inline policy ${spec.name(input)} of role ${input.roleName} is already in place` : spec.summary(input, doc), noop, before: before?.document ?? null, after: doc };
+      return {
+        summary: noop
+          ? `Inline policy ${spec.name(input)} of role ${input.roleName} is already in place`
+          : spec.summary(input, doc),
+        noop,
+        before: before?.document ?? null,
+        after: doc,
+      };
     },
     async run(ctx, input, before) {
       const { c, m } = await iam(ctx);
@@ -595,8 +780,13 @@ function inlinePolicyAction<I extends { roleName: string }>(spec: InlineMutation
       const name = spec.name(input);
       const doc = spec.document(ctx, input);
       const base = { roleName: input.roleName, policyName: name, policyDocument: doc };
-      if (!spec.always && b.exists && canonicalJson(b.document) === canonicalJson(doc)) return { ...base, changed: false, before: b, after: b };
-      await send(c, new m.PutRolePolicyCommand({ RoleName: input.roleName, PolicyName: name, PolicyDocument: JSON.stringify(doc) }), ctx);
+      if (!spec.always && b.exists && canonicalJson(b.document) === canonicalJson(doc))
+        return { ...base, changed: false, before: b, after: b };
+      await send(
+        c,
+        new m.PutRolePolicyCommand({ RoleName: input.roleName, PolicyName: name, PolicyDocument: JSON.stringify(doc) }),
+        ctx,
+      );
       const after = await inlineState(ctx, c, m, input.roleName, name);
       await ctx.evidence.save('role-policy-after', after);
       return { ...base, changed: true, before: b, after };
@@ -606,7 +796,15 @@ function inlinePolicyAction<I extends { roleName: string }>(spec: InlineMutation
       if (!before || output?.changed === false) return { restored: false, reason: 'nothing was changed' };
       const { c, m } = await iam(ctx);
       if (before.exists) {
-        await send(c, new m.PutRolePolicyCommand({ RoleName: input.roleName, PolicyName: before.policyName, PolicyDocument: JSON.stringify(before.document) }), ctx);
+        await send(
+          c,
+          new m.PutRolePolicyCommand({
+            RoleName: input.roleName,
+            PolicyName: before.policyName,
+            PolicyDocument: JSON.stringify(before.document),
+          }),
+          ctx,
+        );
         return { restored: true, action: 'put back the previous document' };
       }
       await send(c, new m.DeleteRolePolicyCommand({ RoleName: input.roleName, PolicyName: before.policyName }), ctx);
@@ -617,10 +815,20 @@ function inlinePolicyAction<I extends { roleName: string }>(spec: InlineMutation
 
 const putRolePolicy = inlinePolicyAction<{ roleName: string; policyName: string; policyDocument: unknown }>({
   title: 'Put an inline policy on a role',
-  description: 'Create or replace an inline policy of a role (PutRolePolicy). Before: the existing policy or absent. Undo deletes it, or puts the previous document back.',
+  description:
+    'Create or replace an inline policy of a role (PutRolePolicy). Before: the existing policy or absent. Undo deletes it, or puts the previous document back.',
   docsUrl: `${DOCS}/API_PutRolePolicy.html`,
-  input: { type: 'object', properties: { roleName, policyName, policyDocument }, required: ['roleName', 'policyName', 'policyDocument'], additionalProperties: false },
-  example: { roleName: 'app-role', policyName: 'deny-s3', policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: '*' }] } },
+  input: {
+    type: 'object',
+    properties: { roleName, policyName, policyDocument },
+    required: ['roleName', 'policyName', 'policyDocument'],
+    additionalProperties: false,
+  },
+  example: {
+    roleName: 'app-role',
+    policyName: 'deny-s3',
+    policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: '*' }] },
+  },
   name: (i) => i.policyName,
   document: (_ctx, i) => parseDocument(i.policyDocument, 'policyDocument'),
   summary: (i) => `Put inline policy ${i.policyName} on role ${i.roleName}`,
@@ -639,7 +847,9 @@ const revokeRoleSessions = inlinePolicyAction<{ roleName: string }>({
   checkRole: true,
   summary: (i, doc) =>
     `Deny all actions to sessions of role ${i.roleName} issued before ${
-      ((doc as { Statement: { Condition: { DateLessThan: Record<string, string> } } }).Statement.Condition.DateLessThan['aws:TokenIssueTime'])
+      (doc as { Statement: { Condition: { DateLessThan: Record<string, string> } } }).Statement.Condition.DateLessThan[
+        'aws:TokenIssueTime'
+      ]
     }`,
 });
 
@@ -657,7 +867,8 @@ const denyAllRolePolicy = inlinePolicyAction<{ roleName: string }>({
 
 const listInstanceProfilesForRole = defineAction<{ roleName: string }>({
   title: 'Instance profiles of a role',
-  description: 'The instance profiles that carry a role (ListInstanceProfilesForRole): use their ARNs to find EC2 instances using the role.',
+  description:
+    'The instance profiles that carry a role (ListInstanceProfilesForRole): use their ARNs to find EC2 instances using the role.',
   docsUrl: `${DOCS}/API_ListInstanceProfilesForRole.html`,
   input: { type: 'object', properties: { roleName }, required: ['roleName'], additionalProperties: false },
   output: {
@@ -666,7 +877,14 @@ const listInstanceProfilesForRole = defineAction<{ roleName: string }>({
       configured: { type: 'boolean' },
       instanceProfiles: {
         type: 'array',
-        items: { type: 'object', properties: { InstanceProfileName: { type: 'string' }, Arn: { type: 'string' }, InstanceProfileId: { type: 'string' } } },
+        items: {
+          type: 'object',
+          properties: {
+            InstanceProfileName: { type: 'string' },
+            Arn: { type: 'string' },
+            InstanceProfileId: { type: 'string' },
+          },
+        },
       },
     },
     required: ['configured', 'instanceProfiles'],
@@ -681,13 +899,16 @@ const listInstanceProfilesForRole = defineAction<{ roleName: string }>({
         m.paginateListInstanceProfilesForRole({ client: c }, { RoleName: input.roleName }, { abortSignal: ctx.signal }),
         'ListInstanceProfilesForRole',
       );
-      const profiles = plain<Record<string, unknown>[]>(pages.flatMap((p) => p.InstanceProfiles ?? [])).map(({ Roles, ...rest }) => ({
-        ...rest,
-        roleNames: ((Roles as { RoleName?: string }[] | undefined) ?? []).map((r) => r.RoleName),
-      }));
+      const profiles = plain<Record<string, unknown>[]>(pages.flatMap((p) => p.InstanceProfiles ?? [])).map(
+        ({ Roles, ...rest }) => ({
+          ...rest,
+          roleNames: ((Roles as { RoleName?: string }[] | undefined) ?? []).map((r) => r.RoleName),
+        }),
+      );
       return { configured: true, instanceProfiles: profiles };
     } catch (err) {
-      if ((err as IrunError).details?.awsError === 'NoSuchEntity') return { configured: false, instanceProfiles: [], reason: (err as Error).message };
+      if ((err as IrunError).details?.awsError === 'NoSuchEntity')
+        return { configured: false, instanceProfiles: [], reason: (err as Error).message };
       throw err;
     }
   },

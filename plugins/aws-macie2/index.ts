@@ -8,7 +8,11 @@ import { awsErrorName, client, plain, send, toIrunError } from '../aws-common/in
 
 type Sdk = typeof import('@aws-sdk/client-macie2');
 const DOCS = 'https://docs.aws.amazon.com/macie/latest/APIReference';
-const region = { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'Region of the Macie session (default: the step region).' };
+const region = {
+  type: 'string',
+  pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$',
+  description: 'Region of the Macie session (default: the step region).',
+};
 const anyObject = { type: 'object', properties: {} };
 
 async function macie(ctx: ActionContext, r?: string): Promise<{ c: Macie2Client; m: Sdk }> {
@@ -18,12 +22,18 @@ async function macie(ctx: ActionContext, r?: string): Promise<{ c: Macie2Client;
 
 const getMacieSession = defineAction<{ region?: string }>({
   title: 'Is Macie enabled',
-  description: 'The Macie status of the account in the region (GetMacieSession). Any error (Macie not enabled, no access) is reported as `configured: false` with the reason.',
+  description:
+    'The Macie status of the account in the region (GetMacieSession). Any error (Macie not enabled, no access) is reported as `configured: false` with the reason.',
   docsUrl: `${DOCS}/macie.html`,
   input: { type: 'object', properties: { region }, additionalProperties: false },
   output: {
     type: 'object',
-    properties: { configured: { type: 'boolean' }, status: { type: 'string' }, reason: { type: 'string' }, createdAt: { type: 'string' } },
+    properties: {
+      configured: { type: 'boolean' },
+      status: { type: 'string' },
+      reason: { type: 'string' },
+      createdAt: { type: 'string' },
+    },
     required: ['configured'],
   },
   effect: 'read',
@@ -48,18 +58,32 @@ const getBucketStatistics = defineAction<{ accountId?: string; region?: string }
   description:
     'Counts of buckets by effective permission (publicly accessible / readable / writable) and by shared access type (external, internal, not shared) for the account (GetBucketStatistics).',
   docsUrl: `${DOCS}/datasources-s3-statistics.html`,
-  input: { type: 'object', properties: { accountId: { type: 'string', pattern: '^\\d{12}$' }, region }, additionalProperties: false },
+  input: {
+    type: 'object',
+    properties: { accountId: { type: 'string', pattern: '^\\d{12}$' }, region },
+    additionalProperties: false,
+  },
   output: {
     type: 'object',
     properties: {
       bucketCount: { type: 'integer' },
       bucketCountByEffectivePermission: {
         type: 'object',
-        properties: { publiclyAccessible: { type: 'integer' }, publiclyReadable: { type: 'integer' }, publiclyWritable: { type: 'integer' }, unknown: { type: 'integer' } },
+        properties: {
+          publiclyAccessible: { type: 'integer' },
+          publiclyReadable: { type: 'integer' },
+          publiclyWritable: { type: 'integer' },
+          unknown: { type: 'integer' },
+        },
       },
       bucketCountBySharedAccessType: {
         type: 'object',
-        properties: { external: { type: 'integer' }, internal: { type: 'integer' }, notShared: { type: 'integer' }, unknown: { type: 'integer' } },
+        properties: {
+          external: { type: 'integer' },
+          internal: { type: 'integer' },
+          notShared: { type: 'integer' },
+          unknown: { type: 'integer' },
+        },
       },
     },
   },
@@ -68,7 +92,11 @@ const getBucketStatistics = defineAction<{ accountId?: string; region?: string }
   example: {},
   async run(ctx, input) {
     const { c, m } = await macie(ctx, input.region);
-    const out = await send(c, new m.GetBucketStatisticsCommand(input.accountId ? { accountId: input.accountId } : {}), ctx);
+    const out = await send(
+      c,
+      new m.GetBucketStatisticsCommand(input.accountId ? { accountId: input.accountId } : {}),
+      ctx,
+    );
     return plain<Record<string, unknown>>(out ?? {});
   },
 });
@@ -114,7 +142,10 @@ const describeBuckets = defineAction<DescribeBucketsInput>({
     properties: {
       buckets: {
         type: 'array',
-        items: { type: 'object', properties: { bucketName: { type: 'string' }, publicAccess: anyObject, sharedAccess: { type: 'string' } } },
+        items: {
+          type: 'object',
+          properties: { bucketName: { type: 'string' }, publicAccess: anyObject, sharedAccess: { type: 'string' } },
+        },
       },
       count: { type: 'integer' },
       truncated: { type: 'boolean' },
@@ -126,12 +157,19 @@ const describeBuckets = defineAction<DescribeBucketsInput>({
   example: { criteria: { 'publicAccess.effectivePermission': { eq: ['PUBLIC'] } } },
   async run(ctx, input) {
     const { c, m } = await macie(ctx, input.region);
-    const criteria = { ...(input.criteria ?? {}), ...(input.bucketName ? { bucketName: { eq: [input.bucketName] } } : {}) };
+    const criteria = {
+      ...(input.criteria ?? {}),
+      ...(input.bucketName ? { bucketName: { eq: [input.bucketName] } } : {}),
+    };
     const max = input.maxBuckets ?? 10000;
     const buckets: unknown[] = [];
     let truncated = false;
     try {
-      outer: for await (const page of m.paginateDescribeBuckets({ client: c }, Object.keys(criteria).length ? { criteria: criteria as never } : {}, { abortSignal: ctx.signal })) {
+      outer: for await (const page of m.paginateDescribeBuckets(
+        { client: c },
+        Object.keys(criteria).length ? { criteria: criteria as never } : {},
+        { abortSignal: ctx.signal },
+      )) {
         for (const b of plain<unknown[]>(page.buckets ?? [])) {
           if (buckets.length >= max) {
             truncated = true;

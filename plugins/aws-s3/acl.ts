@@ -165,7 +165,12 @@ export function ownerOnlyAcl(objectOwner: PlainAcl['owner'], bucketOwnerId: stri
 
 /** True when the ACL already is exactly the owner-only ACL for this bucket owner. */
 export function isOwnerOnly(acl: PlainAcl, bucketOwnerId: string): boolean {
-  return acl.grants.length === 1 && acl.grants[0].type === 'CanonicalUser' && acl.grants[0].id === bucketOwnerId && acl.grants[0].permission === 'FULL_CONTROL';
+  return (
+    acl.grants.length === 1 &&
+    acl.grants[0].type === 'CanonicalUser' &&
+    acl.grants[0].id === bucketOwnerId &&
+    acl.grants[0].permission === 'FULL_CONTROL'
+  );
 }
 
 /** Short text form for summaries: ["AllUsers READ", "id:abc FULL_CONTROL"]. */

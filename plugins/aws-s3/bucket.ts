@@ -14,7 +14,17 @@ import { Codes, IrunError } from '../../engine/errors.js';
 import { defineAction, type ActionContext, type ActionDefinition, type JsonSchema } from '../../engine/plugins/api.js';
 import { client, plain, send } from '../aws-common/index.js';
 import { readAccountBpa, resolveAccountId, type AccountBpaState } from '../aws-s3control/account.js';
-import { describeAcl, grantLabel, PLAIN_ACL_SCHEMA, isCrossAccountGrant, isPublicGrant, toAccessControlPolicy, toPlainAcl, type PlainAcl, type PlainGrant } from './acl.js';
+import {
+  describeAcl,
+  grantLabel,
+  PLAIN_ACL_SCHEMA,
+  isCrossAccountGrant,
+  isPublicGrant,
+  toAccessControlPolicy,
+  toPlainAcl,
+  type PlainAcl,
+  type PlainGrant,
+} from './acl.js';
 import { bucketRegion, locationToRegion, s3For } from './common.js';
 import {
   analyzePolicy,
@@ -53,7 +63,12 @@ const STRINGS = { type: ['string', 'array'], items: { type: 'string' } };
 const NULLABLE_STRING = { type: ['string', 'null'] };
 
 function bucketInput(props: Record<string, unknown> = {}, required: string[] = []): JsonSchema {
-  return { type: 'object', properties: { bucket: BUCKET, region: REGION, ...props }, required: ['bucket', ...required], additionalProperties: false };
+  return {
+    type: 'object',
+    properties: { bucket: BUCKET, region: REGION, ...props },
+    required: ['bucket', ...required],
+    additionalProperties: false,
+  };
 }
 
 function out(props: Record<string, unknown>, required: string[] = []): JsonSchema {
@@ -62,7 +77,12 @@ function out(props: Record<string, unknown>, required: string[] = []): JsonSchem
 
 const ERROR_SCHEMA = {
   type: 'object',
-  properties: { code: { type: 'string' }, message: { type: 'string' }, awsError: { type: 'string' }, requestId: { type: 'string' } },
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    awsError: { type: 'string' },
+    requestId: { type: 'string' },
+  },
   required: ['code', 'message'],
 };
 
@@ -136,7 +156,11 @@ const ENCRYPTION_STATE = {
 };
 
 const changeOutput = (stateSchema: unknown, extra: Record<string, unknown> = {}): JsonSchema =>
-  out({ changed: { type: 'boolean' }, before: stateSchema, after: stateSchema, ...extra }, ['changed', 'before', 'after']);
+  out({ changed: { type: 'boolean' }, before: stateSchema, after: stateSchema, ...extra }, [
+    'changed',
+    'before',
+    'after',
+  ]);
 
 // ---------------------------------------------------------------------------------------------
 // State readers (shared by read actions, capture, after-reads and the exposure snapshot)
@@ -193,16 +217,23 @@ function parsePolicy(text: string, bucket: string): PolicyDocument {
 
 export async function readPolicy(ctx: ActionContext, c: S3Client, bucket: string): Promise<PolicyState> {
   const { GetBucketPolicyCommand } = await sdk();
-  const res = await send<{ Policy?: string }>(c, new GetBucketPolicyCommand({ Bucket: bucket }), ctx, { allowNotConfigured: true });
+  const res = await send<{ Policy?: string }>(c, new GetBucketPolicyCommand({ Bucket: bucket }), ctx, {
+    allowNotConfigured: true,
+  });
   if (!res?.Policy) return { configured: false, policy: null, policyText: null };
   return { configured: true, policy: parsePolicy(res.Policy, bucket), policyText: res.Policy };
 }
 
 export async function readPolicyStatus(ctx: ActionContext, c: S3Client, bucket: string): Promise<PolicyStatusState> {
   const { GetBucketPolicyStatusCommand } = await sdk();
-  const res = await send<{ PolicyStatus?: { IsPublic?: boolean } }>(c, new GetBucketPolicyStatusCommand({ Bucket: bucket }), ctx, {
-    allowNotConfigured: true,
-  });
+  const res = await send<{ PolicyStatus?: { IsPublic?: boolean } }>(
+    c,
+    new GetBucketPolicyStatusCommand({ Bucket: bucket }),
+    ctx,
+    {
+      allowNotConfigured: true,
+    },
+  );
   if (!res) return { configured: false, isPublic: false };
   return { configured: true, isPublic: res.PolicyStatus?.IsPublic === true };
 }
@@ -215,9 +246,14 @@ export async function readAcl(ctx: ActionContext, c: S3Client, bucket: string): 
 
 export async function readBpa(ctx: ActionContext, c: S3Client, bucket: string): Promise<BpaState> {
   const { GetPublicAccessBlockCommand } = await sdk();
-  const res = await send<{ PublicAccessBlockConfiguration?: Partial<BpaConfig> }>(c, new GetPublicAccessBlockCommand({ Bucket: bucket }), ctx, {
-    allowNotConfigured: true,
-  });
+  const res = await send<{ PublicAccessBlockConfiguration?: Partial<BpaConfig> }>(
+    c,
+    new GetPublicAccessBlockCommand({ Bucket: bucket }),
+    ctx,
+    {
+      allowNotConfigured: true,
+    },
+  );
   if (!res) return { configured: false, config: null };
   return { configured: true, config: normalizeBpa(res.PublicAccessBlockConfiguration) };
 }
@@ -236,15 +272,24 @@ export async function readOwnership(ctx: ActionContext, c: S3Client, bucket: str
 
 export async function readVersioning(ctx: ActionContext, c: S3Client, bucket: string): Promise<VersioningState> {
   const { GetBucketVersioningCommand } = await sdk();
-  const res = await send<{ Status?: string; MFADelete?: string }>(c, new GetBucketVersioningCommand({ Bucket: bucket }), ctx);
+  const res = await send<{ Status?: string; MFADelete?: string }>(
+    c,
+    new GetBucketVersioningCommand({ Bucket: bucket }),
+    ctx,
+  );
   return { status: res?.Status ?? null, mfaDelete: res?.MFADelete ?? null };
 }
 
 export async function readEncryption(ctx: ActionContext, c: S3Client, bucket: string): Promise<EncryptionState> {
   const { GetBucketEncryptionCommand } = await sdk();
-  const res = await send<{ ServerSideEncryptionConfiguration?: { Rules?: unknown[] } }>(c, new GetBucketEncryptionCommand({ Bucket: bucket }), ctx, {
-    allowNotConfigured: true,
-  });
+  const res = await send<{ ServerSideEncryptionConfiguration?: { Rules?: unknown[] } }>(
+    c,
+    new GetBucketEncryptionCommand({ Bucket: bucket }),
+    ctx,
+    {
+      allowNotConfigured: true,
+    },
+  );
   if (!res) return { configured: false, rules: [] };
   return { configured: true, rules: plain(res.ServerSideEncryptionConfiguration?.Rules ?? []) };
 }
@@ -259,23 +304,41 @@ export async function readObjectLock(ctx: ActionContext, c: S3Client, bucket: st
   );
   if (!res) return { configured: false, objectLockEnabled: false, rule: null };
   const cfg = res.ObjectLockConfiguration;
-  return { configured: true, objectLockEnabled: cfg?.ObjectLockEnabled === 'Enabled', rule: cfg?.Rule ? plain(cfg.Rule) : null };
+  return {
+    configured: true,
+    objectLockEnabled: cfg?.ObjectLockEnabled === 'Enabled',
+    rule: cfg?.Rule ? plain(cfg.Rule) : null,
+  };
 }
 
 export async function readReplication(ctx: ActionContext, c: S3Client, bucket: string): Promise<ReplicationState> {
   const { GetBucketReplicationCommand } = await sdk();
-  const res = await send<{ ReplicationConfiguration?: { Role?: string; Rules?: unknown[] } }>(c, new GetBucketReplicationCommand({ Bucket: bucket }), ctx, {
-    allowNotConfigured: true,
-  });
+  const res = await send<{ ReplicationConfiguration?: { Role?: string; Rules?: unknown[] } }>(
+    c,
+    new GetBucketReplicationCommand({ Bucket: bucket }),
+    ctx,
+    {
+      allowNotConfigured: true,
+    },
+  );
   if (!res) return { configured: false, role: null, rules: [] };
-  return { configured: true, role: res.ReplicationConfiguration?.Role ?? null, rules: plain(res.ReplicationConfiguration?.Rules ?? []) };
+  return {
+    configured: true,
+    role: res.ReplicationConfiguration?.Role ?? null,
+    rules: plain(res.ReplicationConfiguration?.Rules ?? []),
+  };
 }
 
 export async function readTagging(ctx: ActionContext, c: S3Client, bucket: string): Promise<TagState> {
   const { GetBucketTaggingCommand } = await sdk();
-  const res = await send<{ TagSet?: { Key?: string; Value?: string }[] }>(c, new GetBucketTaggingCommand({ Bucket: bucket }), ctx, {
-    allowNotConfigured: true,
-  });
+  const res = await send<{ TagSet?: { Key?: string; Value?: string }[] }>(
+    c,
+    new GetBucketTaggingCommand({ Bucket: bucket }),
+    ctx,
+    {
+      allowNotConfigured: true,
+    },
+  );
   if (!res) return { configured: false, tagSet: [], tags: {} };
   const tagSet = (res.TagSet ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
   // Object.fromEntries defines own properties, so a tag named "__proto__" stays a plain key.
@@ -302,30 +365,43 @@ const UNCHANGED = { restored: false, reason: 'the step changed nothing' } as con
  * IRUN_UNDO_BLOCKED telling the user to undo the Block Public Access step first — the engine
  * undoes in reverse order, so that step (recorded later) normally goes first.
  */
-async function restorePolicy(ctx: ActionContext, c: S3Client, bucket: string, before: PolicyState): Promise<PolicyState> {
+async function restorePolicy(
+  ctx: ActionContext,
+  c: S3Client,
+  bucket: string,
+  before: PolicyState,
+): Promise<PolicyState> {
   const { PutBucketPolicyCommand, DeleteBucketPolicyCommand } = await sdk();
   if (!before.configured || before.policyText === null) {
     await send(c, new DeleteBucketPolicyCommand({ Bucket: bucket }), ctx);
     return readPolicy(ctx, c, bucket);
   }
-  const publicIds = analyzePolicy(before.policy).filter((s) => s.public).map((s) => s.id);
+  const publicIds = analyzePolicy(before.policy)
+    .filter((s) => s.public)
+    .map((s) => s.id);
   if (publicIds.length > 0) {
     const bpa = await readBpa(ctx, c, bucket);
     if (bpa.config?.BlockPublicPolicy) throw blockedByBpa(bucket, publicIds, 'bucket');
   }
   try {
-    await send(c, new PutBucketPolicyCommand({ Bucket: bucket, Policy: before.policyText, ConfirmRemoveSelfBucketAccess: false }), ctx);
+    await send(
+      c,
+      new PutBucketPolicyCommand({ Bucket: bucket, Policy: before.policyText, ConfirmRemoveSelfBucketAccess: false }),
+      ctx,
+    );
   } catch (err) {
     // The account-level setting (or a bucket change since the check) rejects it with AccessDenied.
     const msg = err instanceof IrunError ? String(err.details?.awsMessage ?? err.message) : '';
-    if (awsNameOf(err) === 'AccessDenied' && /BlockPublicPolicy|public polic/i.test(msg)) throw blockedByBpa(bucket, publicIds, 'account', err);
+    if (awsNameOf(err) === 'AccessDenied' && /BlockPublicPolicy|public polic/i.test(msg))
+      throw blockedByBpa(bucket, publicIds, 'account', err);
     throw err;
   }
   return readPolicy(ctx, c, bucket);
 }
 
 function blockedByBpa(bucket: string, statements: string[], level: 'bucket' | 'account', cause?: unknown): IrunError {
-  const where = level === 'bucket' ? `the bucket's Block Public Access` : 'Block Public Access (bucket or account level)';
+  const where =
+    level === 'bucket' ? `the bucket's Block Public Access` : 'Block Public Access (bucket or account level)';
   return new IrunError(
     Codes.UNDO_BLOCKED,
     `cannot restore the original policy of bucket ${bucket}: ${where} has BlockPublicPolicy=true, which rejects its public statements (${statements.join(', ')}). ` +
@@ -333,7 +409,10 @@ function blockedByBpa(bucket: string, statements: string[], level: 'bucket' | 'a
     {
       cause,
       details: { bucket, level, statements },
-      suggestions: ['irun undo <run-id> --step <the putPublicAccessBlock / putAccountPublicAccessBlock step>', 'then: irun undo <run-id> --step <this step>'],
+      suggestions: [
+        'irun undo <run-id> --step <the putPublicAccessBlock / putAccountPublicAccessBlock step>',
+        'then: irun undo <run-id> --step <this step>',
+      ],
     },
   );
 }
@@ -376,7 +455,10 @@ function readAction<S extends object>(opts: {
 
 const API = 'https://docs.aws.amazon.com/AmazonS3/latest/API';
 
-const getBucketLocation = defineAction<BucketInput, { bucket: string; region: string; locationConstraint: string | null }>({
+const getBucketLocation = defineAction<
+  BucketInput,
+  { bucket: string; region: string; locationConstraint: string | null }
+>({
   title: 'Get bucket region',
   description: "Find the bucket's region with GetBucketLocation (an empty constraint is us-east-1, EU is eu-west-1).",
   docsUrl: `${API}/API_GetBucketLocation.html`,
@@ -389,7 +471,11 @@ const getBucketLocation = defineAction<BucketInput, { bucket: string; region: st
     const { S3Client: Ctor, GetBucketLocationCommand } = await sdk();
     // GetBucketLocation answers from any region; us-east-1 unless the step names one.
     const c = await client(ctx, Ctor, { region: input.region ?? 'us-east-1' });
-    const res = await send<{ LocationConstraint?: string }>(c, new GetBucketLocationCommand({ Bucket: input.bucket }), ctx);
+    const res = await send<{ LocationConstraint?: string }>(
+      c,
+      new GetBucketLocationCommand({ Bucket: input.bucket }),
+      ctx,
+    );
     const constraint = res?.LocationConstraint ? res.LocationConstraint : null;
     return { bucket: input.bucket, region: locationToRegion(constraint), locationConstraint: constraint };
   },
@@ -406,7 +492,8 @@ const getBucketPolicy = readAction<PolicyState>({
 
 const getBucketPolicyStatus = readAction<PolicyStatusState>({
   title: 'Get bucket policy status',
-  description: "S3's own verdict on whether the bucket policy is public (PolicyStatus.IsPublic). No policy: configured: false, isPublic: false.",
+  description:
+    "S3's own verdict on whether the bucket policy is public (PolicyStatus.IsPublic). No policy: configured: false, isPublic: false.",
   docsUrl: `${API}/API_GetBucketPolicyStatus.html`,
   permission: 's3:GetBucketPolicyStatus',
   output: out({ configured: { type: 'boolean' }, isPublic: { type: 'boolean' } }, ['configured', 'isPublic']),
@@ -415,11 +502,16 @@ const getBucketPolicyStatus = readAction<PolicyStatusState>({
 
 const getBucketAcl = readAction<PlainAcl & { publicGrants: string[]; crossAccountGrants: string[] }>({
   title: 'Get bucket ACL',
-  description: 'Read the bucket ACL: owner and grants, with the public (AllUsers/AuthenticatedUsers) and cross-account grants listed.',
+  description:
+    'Read the bucket ACL: owner and grants, with the public (AllUsers/AuthenticatedUsers) and cross-account grants listed.',
   docsUrl: `${API}/API_GetBucketAcl.html`,
   permission: 's3:GetBucketAcl',
   output: out(
-    { ...ACL_OUT.properties, publicGrants: { type: 'array', items: { type: 'string' } }, crossAccountGrants: { type: 'array', items: { type: 'string' } } },
+    {
+      ...ACL_OUT.properties,
+      publicGrants: { type: 'array', items: { type: 'string' } },
+      crossAccountGrants: { type: 'array', items: { type: 'string' } },
+    },
     ['grants', 'publicGrants', 'crossAccountGrants'],
   ),
   async read(ctx, c, bucket) {
@@ -427,14 +519,17 @@ const getBucketAcl = readAction<PlainAcl & { publicGrants: string[]; crossAccoun
     return {
       ...acl,
       publicGrants: acl.grants.filter(isPublicGrant).map((g) => `${grantLabel(g)} ${g.permission}`),
-      crossAccountGrants: acl.grants.filter((g) => isCrossAccountGrant(g, [acl.owner?.id])).map((g) => `${grantLabel(g)} ${g.permission}`),
+      crossAccountGrants: acl.grants
+        .filter((g) => isCrossAccountGrant(g, [acl.owner?.id]))
+        .map((g) => `${grantLabel(g)} ${g.permission}`),
     };
   },
 });
 
 const getPublicAccessBlock = readAction<BpaState>({
   title: 'Get bucket Block Public Access',
-  description: "Read the bucket's Block Public Access flags. None set is a result: configured: false, config: null (all flags off).",
+  description:
+    "Read the bucket's Block Public Access flags. None set is a result: configured: false, config: null (all flags off).",
   docsUrl: `${API}/API_GetPublicAccessBlock.html`,
   permission: 's3:GetBucketPublicAccessBlock',
   output: out(BPA_STATE.properties, ['configured', 'config']),
@@ -474,7 +569,11 @@ const getObjectLockConfiguration = readAction<ObjectLockState>({
   docsUrl: `${API}/API_GetObjectLockConfiguration.html`,
   permission: 's3:GetBucketObjectLockConfiguration',
   output: out(
-    { configured: { type: 'boolean' }, objectLockEnabled: { type: 'boolean' }, rule: { type: ['object', 'null'], properties: {} } },
+    {
+      configured: { type: 'boolean' },
+      objectLockEnabled: { type: 'boolean' },
+      rule: { type: ['object', 'null'], properties: {} },
+    },
     ['configured', 'objectLockEnabled'],
   ),
   read: readObjectLock,
@@ -497,7 +596,10 @@ const getBucketTagging = readAction<TagState>({
   output: out(
     {
       configured: { type: 'boolean' },
-      tagSet: { type: 'array', items: { type: 'object', properties: { Key: { type: 'string' }, Value: { type: 'string' } } } },
+      tagSet: {
+        type: 'array',
+        items: { type: 'object', properties: { Key: { type: 'string' }, Value: { type: 'string' } } },
+      },
       tags: { type: 'object', properties: {}, additionalProperties: { type: 'string' } },
     },
     ['configured', 'tagSet', 'tags'],
@@ -521,7 +623,12 @@ async function capturePolicy(ctx: ActionContext, input: BucketInput): Promise<Po
   return before;
 }
 
-async function undoPolicy(ctx: ActionContext, input: BucketInput, before: PolicyState | undefined, output: PolicyChangeOutput) {
+async function undoPolicy(
+  ctx: ActionContext,
+  input: BucketInput,
+  before: PolicyState | undefined,
+  output: PolicyChangeOutput,
+) {
   if (!output?.changed) return UNCHANGED;
   const state = await restorePolicy(ctx, await s3(ctx, input), input.bucket, requireBefore(before ?? output.before));
   return { restored: true, state };
@@ -557,7 +664,9 @@ const putBucketPolicy = defineAction<BucketInput & { policy: PolicyDocument }, P
     const b = requireBefore(before);
     const noop = b.configured && canonicalJson(b.policy) === canonicalJson(input.policy);
     return {
-      summary: noop ? `Policy of bucket ${input.bucket} is already as requested` : `Replace the policy of bucket ${input.bucket} (${statementsOf(input.policy).length} statements)`,
+      summary: noop
+        ? `Policy of bucket ${input.bucket} is already as requested`
+        : `Replace the policy of bucket ${input.bucket} (${statementsOf(input.policy).length} statements)`,
       noop,
       before: b.policy,
       after: input.policy,
@@ -565,10 +674,19 @@ const putBucketPolicy = defineAction<BucketInput & { policy: PolicyDocument }, P
   },
   async run(ctx, input, before) {
     const b = before ?? (await capturePolicy(ctx, input));
-    if (b.configured && canonicalJson(b.policy) === canonicalJson(input.policy)) return { bucket: input.bucket, changed: false, before: b, after: b };
+    if (b.configured && canonicalJson(b.policy) === canonicalJson(input.policy))
+      return { bucket: input.bucket, changed: false, before: b, after: b };
     const c = await s3(ctx, input);
     const { PutBucketPolicyCommand } = await sdk();
-    await send(c, new PutBucketPolicyCommand({ Bucket: input.bucket, Policy: JSON.stringify(input.policy), ConfirmRemoveSelfBucketAccess: false }), ctx);
+    await send(
+      c,
+      new PutBucketPolicyCommand({
+        Bucket: input.bucket,
+        Policy: JSON.stringify(input.policy),
+        ConfirmRemoveSelfBucketAccess: false,
+      }),
+      ctx,
+    );
     const after = await readPolicy(ctx, c, input.bucket);
     await ctx.evidence.save('bucket-policy-after', after);
     return { bucket: input.bucket, changed: true, before: b, after };
@@ -590,7 +708,9 @@ const deleteBucketPolicy = defineAction<BucketInput, PolicyChangeOutput, PolicyS
   async preview(_ctx, input, before) {
     const b = requireBefore(before);
     return {
-      summary: b.configured ? `Delete the policy of bucket ${input.bucket} (${statementsOf(b.policy).length} statements)` : `Bucket ${input.bucket} has no policy`,
+      summary: b.configured
+        ? `Delete the policy of bucket ${input.bucket} (${statementsOf(b.policy).length} statements)`
+        : `Bucket ${input.bucket} has no policy`,
       noop: !b.configured,
       before: b.policy,
       after: null,
@@ -651,7 +771,8 @@ export function planStatementRemoval(
   for (const a of analyzePolicy(policy, options.allowAccounts ?? [])) {
     let reason: string | undefined;
     if (a.public) reason = `public: ${a.publicReason}`;
-    else if (options.alsoCrossAccount && a.crossAccount.length > 0) reason = `cross-account: grants to ${a.crossAccount.join(', ')}`;
+    else if (options.alsoCrossAccount && a.crossAccount.length > 0)
+      reason = `cross-account: grants to ${a.crossAccount.join(', ')}`;
     if (reason) removed.push({ id: a.id, ...(a.sid ? { sid: a.sid } : {}), reason, statement: a.statement });
     else remaining.push(a.statement);
   }
@@ -663,7 +784,12 @@ const REMOVED_SCHEMA = {
   type: 'array',
   items: {
     type: 'object',
-    properties: { id: { type: 'string' }, sid: { type: 'string' }, reason: { type: 'string' }, statement: { type: 'object', properties: {} } },
+    properties: {
+      id: { type: 'string' },
+      sid: { type: 'string' },
+      reason: { type: 'string' },
+      statement: { type: 'object', properties: {} },
+    },
     required: ['id', 'reason', 'statement'],
   },
 };
@@ -681,10 +807,19 @@ const removePublicPolicyStatements = defineAction<RemoveInput, RemoveOutput, Rem
   title: 'Remove public statements from the bucket policy',
   description:
     'Remove the bucket-policy statements that grant access to anyone: Allow with Principal "*" / {"AWS":"*"} (or a list containing it) or NotPrincipal, unless a condition restricts them (aws:SourceVpce, aws:SourceVpc, aws:SourceIp, aws:PrincipalOrgID, aws:PrincipalAccount, aws:SourceAccount, aws:SourceArn, aws:PrincipalArn). Service principals are ignored. With alsoCrossAccount, also remove statements granting to accounts other than the caller\'s and allowAccounts. Other statements are kept; when none remain the policy is deleted. Sid-less statements are identified by the sha224 of their canonical JSON. Undo restores the original policy — undo any later Block Public Access step first.',
-  docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status',
+  docsUrl:
+    'https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status',
   input: bucketInput({
-    alsoCrossAccount: { type: 'boolean', description: 'Also remove statements that grant to other AWS accounts (default false).' },
-    allowAccounts: { type: 'array', items: ACCOUNT_ID, uniqueItems: true, description: "Accounts that are not cross-account besides the caller's own." },
+    alsoCrossAccount: {
+      type: 'boolean',
+      description: 'Also remove statements that grant to other AWS accounts (default false).',
+    },
+    allowAccounts: {
+      type: 'array',
+      items: ACCOUNT_ID,
+      uniqueItems: true,
+      description: "Accounts that are not cross-account besides the caller's own.",
+    },
   }),
   output: out(
     {
@@ -703,7 +838,10 @@ const removePublicPolicyStatements = defineAction<RemoveInput, RemoveOutput, Rem
   capture: captureRemove,
   async preview(_ctx, input, before) {
     const b = requireBefore(before);
-    const plan = planStatementRemoval(b.policy.policy, { alsoCrossAccount: input.alsoCrossAccount, allowAccounts: b.allowAccounts });
+    const plan = planStatementRemoval(b.policy.policy, {
+      alsoCrossAccount: input.alsoCrossAccount,
+      allowAccounts: b.allowAccounts,
+    });
     const n = plan.removed.length;
     return {
       summary:
@@ -719,20 +857,47 @@ const removePublicPolicyStatements = defineAction<RemoveInput, RemoveOutput, Rem
   },
   async run(ctx, input, before) {
     const b = before ?? (await captureRemove(ctx, input));
-    const plan = planStatementRemoval(b.policy.policy, { alsoCrossAccount: input.alsoCrossAccount, allowAccounts: b.allowAccounts });
+    const plan = planStatementRemoval(b.policy.policy, {
+      alsoCrossAccount: input.alsoCrossAccount,
+      allowAccounts: b.allowAccounts,
+    });
     if (plan.removed.length === 0) {
-      return { bucket: input.bucket, changed: false, removed: [], kept: plan.remaining.length, policyDeleted: false, before: b.policy, after: b.policy };
+      return {
+        bucket: input.bucket,
+        changed: false,
+        removed: [],
+        kept: plan.remaining.length,
+        policyDeleted: false,
+        before: b.policy,
+        after: b.policy,
+      };
     }
     const c = await s3(ctx, input);
     const { PutBucketPolicyCommand, DeleteBucketPolicyCommand } = await sdk();
     if (plan.result) {
-      await send(c, new PutBucketPolicyCommand({ Bucket: input.bucket, Policy: JSON.stringify(plan.result), ConfirmRemoveSelfBucketAccess: false }), ctx);
+      await send(
+        c,
+        new PutBucketPolicyCommand({
+          Bucket: input.bucket,
+          Policy: JSON.stringify(plan.result),
+          ConfirmRemoveSelfBucketAccess: false,
+        }),
+        ctx,
+      );
     } else {
       await send(c, new DeleteBucketPolicyCommand({ Bucket: input.bucket }), ctx);
     }
     const after = await readPolicy(ctx, c, input.bucket);
     await ctx.evidence.save('bucket-policy-after', after);
-    return { bucket: input.bucket, changed: true, removed: plan.removed, kept: plan.remaining.length, policyDeleted: !plan.result, before: b.policy, after };
+    return {
+      bucket: input.bucket,
+      changed: true,
+      removed: plan.removed,
+      kept: plan.remaining.length,
+      policyDeleted: !plan.result,
+      before: b.policy,
+      after,
+    };
   },
   reversible: () => true,
   async undo(ctx, input, before, output) {
@@ -763,8 +928,12 @@ interface AclOutput {
 }
 
 /** The grants to remove and keep; none when ACLs are disabled (BucketOwnerEnforced). */
-export function planAclCleanup(before: AclBefore, options: { removeCrossAccount?: boolean; keepGrantees?: readonly string[] } = {}) {
-  if (before.objectOwnership === 'BucketOwnerEnforced') return { aclsDisabled: true, removed: [] as PlainGrant[], kept: before.acl.grants };
+export function planAclCleanup(
+  before: AclBefore,
+  options: { removeCrossAccount?: boolean; keepGrantees?: readonly string[] } = {},
+) {
+  if (before.objectOwnership === 'BucketOwnerEnforced')
+    return { aclsDisabled: true, removed: [] as PlainGrant[], kept: before.acl.grants };
   const keep = new Set(options.keepGrantees ?? []);
   const owners = [before.acl.owner?.id];
   const removed: PlainGrant[] = [];
@@ -790,11 +959,26 @@ const putBucketAcl = defineAction<AclInput, AclOutput, AclBefore>({
     'Rewrite the bucket ACL without its AllUsers and AuthenticatedUsers grants (and, with removeCrossAccount, without grants to other accounts), keeping the owner and every other grant. Nothing is sent when no grant needs removing, or when ACLs are disabled (BucketOwnerEnforced). Undo puts the previous grants back.',
   docsUrl: `${API}/API_PutBucketAcl.html`,
   input: bucketInput({
-    removeCrossAccount: { type: 'boolean', description: 'Also remove grants to other AWS accounts (canonical ids other than the owner, e-mail grantees). Default false.' },
-    keepGrantees: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Canonical ids or e-mail addresses whose grants are kept with removeCrossAccount.' },
+    removeCrossAccount: {
+      type: 'boolean',
+      description:
+        'Also remove grants to other AWS accounts (canonical ids other than the owner, e-mail grantees). Default false.',
+    },
+    keepGrantees: {
+      type: 'array',
+      items: { type: 'string' },
+      uniqueItems: true,
+      description: 'Canonical ids or e-mail addresses whose grants are kept with removeCrossAccount.',
+    },
   }),
   output: out(
-    { changed: { type: 'boolean' }, aclsDisabled: { type: 'boolean' }, removed: { type: 'array', items: { type: 'string' } }, before: ACL_OUT, after: ACL_OUT },
+    {
+      changed: { type: 'boolean' },
+      aclsDisabled: { type: 'boolean' },
+      removed: { type: 'array', items: { type: 'string' } },
+      before: ACL_OUT,
+      after: ACL_OUT,
+    },
     ['changed', 'aclsDisabled', 'removed', 'before', 'after'],
   ),
   effect: 'mutate',
@@ -820,13 +1004,35 @@ const putBucketAcl = defineAction<AclInput, AclOutput, AclBefore>({
   async run(ctx, input, before) {
     const b = before ?? (await captureAcl(ctx, input));
     const plan = planAclCleanup(b, input);
-    if (plan.removed.length === 0) return { bucket: input.bucket, changed: false, aclsDisabled: plan.aclsDisabled, removed: [], before: b.acl, after: b.acl };
+    if (plan.removed.length === 0)
+      return {
+        bucket: input.bucket,
+        changed: false,
+        aclsDisabled: plan.aclsDisabled,
+        removed: [],
+        before: b.acl,
+        after: b.acl,
+      };
     const c = await s3(ctx, input);
     const { PutBucketAclCommand } = await sdk();
-    await send(c, new PutBucketAclCommand({ Bucket: input.bucket, AccessControlPolicy: toAccessControlPolicy({ ...b.acl, grants: plan.kept }) }), ctx);
+    await send(
+      c,
+      new PutBucketAclCommand({
+        Bucket: input.bucket,
+        AccessControlPolicy: toAccessControlPolicy({ ...b.acl, grants: plan.kept }),
+      }),
+      ctx,
+    );
     const after = await readAcl(ctx, c, input.bucket);
     await ctx.evidence.save('bucket-acl-after', after);
-    return { bucket: input.bucket, changed: true, aclsDisabled: false, removed: describeAcl({ grants: plan.removed }), before: b.acl, after };
+    return {
+      bucket: input.bucket,
+      changed: true,
+      aclsDisabled: false,
+      removed: describeAcl({ grants: plan.removed }),
+      before: b.acl,
+      after,
+    };
   },
   reversible: () => true,
   async undo(ctx, input, before, output) {
@@ -835,7 +1041,11 @@ const putBucketAcl = defineAction<AclInput, AclOutput, AclBefore>({
     const c = await s3(ctx, input);
     const { PutBucketAclCommand } = await sdk();
     try {
-      await send(c, new PutBucketAclCommand({ Bucket: input.bucket, AccessControlPolicy: toAccessControlPolicy(acl) }), ctx);
+      await send(
+        c,
+        new PutBucketAclCommand({ Bucket: input.bucket, AccessControlPolicy: toAccessControlPolicy(acl) }),
+        ctx,
+      );
     } catch (err) {
       if (awsNameOf(err) === 'AccessControlListNotSupported') {
         throw new IrunError(
@@ -853,7 +1063,8 @@ const putBucketAcl = defineAction<AclInput, AclOutput, AclBefore>({
 // ---------------------------------------------------------------------------------------------
 // Block Public Access (bucket)
 
-type BpaInput = BucketInput & Partial<Record<'blockPublicAcls' | 'ignorePublicAcls' | 'blockPublicPolicy' | 'restrictPublicBuckets', boolean>>;
+type BpaInput = BucketInput &
+  Partial<Record<'blockPublicAcls' | 'ignorePublicAcls' | 'blockPublicPolicy' | 'restrictPublicBuckets', boolean>>;
 interface BpaOutput {
   bucket: string;
   changed: boolean;
@@ -870,7 +1081,12 @@ async function captureBpa(ctx: ActionContext, input: BucketInput): Promise<BpaSt
 async function writeBpa(ctx: ActionContext, c: S3Client, bucket: string, config: BpaConfig | null): Promise<void> {
   const { PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand } = await sdk();
   if (config === null) await send(c, new DeletePublicAccessBlockCommand({ Bucket: bucket }), ctx);
-  else await send(c, new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { ...config } }), ctx);
+  else
+    await send(
+      c,
+      new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { ...config } }),
+      ctx,
+    );
 }
 
 function bpaText(state: BpaState): string {
@@ -905,7 +1121,8 @@ const putPublicAccessBlock = defineAction<BpaInput, BpaOutput, BpaState>({
   async run(ctx, input, before) {
     const b = before ?? (await captureBpa(ctx, input));
     const desired = mergeBpa(b.config, input);
-    if (b.configured && bpaEquals(normalizeBpa(b.config), desired)) return { bucket: input.bucket, changed: false, before: b, after: b };
+    if (b.configured && bpaEquals(normalizeBpa(b.config), desired))
+      return { bucket: input.bucket, changed: false, before: b, after: b };
     const c = await s3(ctx, input);
     await writeBpa(ctx, c, input.bucket, desired);
     const after = await readBpa(ctx, c, input.bucket);
@@ -935,7 +1152,9 @@ const deletePublicAccessBlock = defineAction<BucketInput, BpaOutput, BpaState>({
   async preview(_ctx, input, before) {
     const b = requireBefore(before);
     return {
-      summary: b.configured ? `Delete Block Public Access of bucket ${input.bucket} (${bpaText(b)})` : `Bucket ${input.bucket} has no Block Public Access configuration`,
+      summary: b.configured
+        ? `Delete Block Public Access of bucket ${input.bucket} (${bpaText(b)})`
+        : `Bucket ${input.bucket} has no Block Public Access configuration`,
       noop: !b.configured,
       before: b,
       after: { configured: false, config: null },
@@ -993,9 +1212,12 @@ async function captureOwnership(ctx: ActionContext, input: BucketInput): Promise
   try {
     acl = await readAcl(ctx, c, input.bucket);
   } catch (err) {
-    ctx.log.warn(`could not read the ACL of bucket ${input.bucket}; conflicts with BucketOwnerEnforced are not checked in advance`, {
-      code: (err as IrunError).code,
-    });
+    ctx.log.warn(
+      `could not read the ACL of bucket ${input.bucket}; conflicts with BucketOwnerEnforced are not checked in advance`,
+      {
+        code: (err as IrunError).code,
+      },
+    );
   }
   const before = { ...ownership, acl };
   await ctx.evidence.save('ownership-controls-before', before);
@@ -1007,7 +1229,9 @@ const putBucketOwnershipControls = defineAction<OwnershipInput, OwnershipOutput,
   description:
     'Set Object Ownership, by default BucketOwnerEnforced, which disables every bucket and object ACL. S3 refuses it (InvalidBucketAclWithObjectOwnership, mapped to IRUN_OWNERSHIP_ACL_CONFLICT) while the bucket ACL grants access to anyone but the owner: remove those grants first (putBucketAcl with removeCrossAccount). Undo restores the previous setting, or deletes the ownership controls when there were none.',
   docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html',
-  input: bucketInput({ objectOwnership: { type: 'string', enum: OWNERSHIP_VALUES, description: 'Default BucketOwnerEnforced.' } }),
+  input: bucketInput({
+    objectOwnership: { type: 'string', enum: OWNERSHIP_VALUES, description: 'Default BucketOwnerEnforced.' },
+  }),
   output: changeOutput(OWNERSHIP_STATE),
   effect: 'mutate',
   // DeleteBucketOwnershipControls (undo) is authorized by s3:PutBucketOwnershipControls.
@@ -1023,7 +1247,9 @@ const putBucketOwnershipControls = defineAction<OwnershipInput, OwnershipOutput,
       summary: noop
         ? `Object Ownership of bucket ${input.bucket} is already ${desired}`
         : `Set Object Ownership of bucket ${input.bucket} to ${desired} (was ${b.objectOwnership ?? 'not configured'})` +
-          (conflicts.length ? ` — will fail: the bucket ACL grants ${describeAcl({ grants: conflicts }).join(', ')}` : ''),
+          (conflicts.length
+            ? ` — will fail: the bucket ACL grants ${describeAcl({ grants: conflicts }).join(', ')}`
+            : ''),
       noop,
       before: { configured: b.configured, objectOwnership: b.objectOwnership },
       after: { configured: true, objectOwnership: desired },
@@ -1040,7 +1266,10 @@ const putBucketOwnershipControls = defineAction<OwnershipInput, OwnershipOutput,
     try {
       await send(
         c,
-        new PutBucketOwnershipControlsCommand({ Bucket: input.bucket, OwnershipControls: { Rules: [{ ObjectOwnership: desired as 'BucketOwnerEnforced' }] } }),
+        new PutBucketOwnershipControlsCommand({
+          Bucket: input.bucket,
+          OwnershipControls: { Rules: [{ ObjectOwnership: desired as 'BucketOwnerEnforced' }] },
+        }),
         ctx,
       );
     } catch (err) {
@@ -1050,7 +1279,11 @@ const putBucketOwnershipControls = defineAction<OwnershipInput, OwnershipOutput,
           Codes.OWNERSHIP_ACL_CONFLICT,
           `cannot disable ACLs on bucket ${input.bucket}: its bucket ACL grants access to others than the owner${grants.length ? ` (${grants.join(', ')})` : ''}. ` +
             'Remove those grants first (aws.s3.putBucketAcl with removeCrossAccount: true), then retry.',
-          { cause: err, details: { bucket: input.bucket, grants }, suggestions: ['aws.s3.putBucketAcl { removeCrossAccount: true }'] },
+          {
+            cause: err,
+            details: { bucket: input.bucket, grants },
+            suggestions: ['aws.s3.putBucketAcl { removeCrossAccount: true }'],
+          },
         );
       }
       throw err;
@@ -1068,7 +1301,10 @@ const putBucketOwnershipControls = defineAction<OwnershipInput, OwnershipOutput,
     if (b.configured && b.objectOwnership) {
       await send(
         c,
-        new PutBucketOwnershipControlsCommand({ Bucket: input.bucket, OwnershipControls: { Rules: [{ ObjectOwnership: b.objectOwnership as 'ObjectWriter' }] } }),
+        new PutBucketOwnershipControlsCommand({
+          Bucket: input.bucket,
+          OwnershipControls: { Rules: [{ ObjectOwnership: b.objectOwnership as 'ObjectWriter' }] },
+        }),
         ctx,
       );
     } else {
@@ -1112,7 +1348,9 @@ const putBucketVersioning = defineAction<BucketInput, VersioningOutput, Versioni
     const b = requireBefore(before);
     const noop = b.status === 'Enabled';
     return {
-      summary: noop ? `Versioning of bucket ${input.bucket} is already enabled` : `Enable versioning on bucket ${input.bucket} (was ${b.status ?? 'never enabled'})`,
+      summary: noop
+        ? `Versioning of bucket ${input.bucket} is already enabled`
+        : `Enable versioning on bucket ${input.bucket} (was ${b.status ?? 'never enabled'})`,
       noop,
       before: b,
       after: { status: 'Enabled', mfaDelete: b.mfaDelete },
@@ -1124,7 +1362,11 @@ const putBucketVersioning = defineAction<BucketInput, VersioningOutput, Versioni
     if (b.status === 'Enabled') return { bucket: input.bucket, changed: false, before: b, after: b };
     const c = await s3(ctx, input);
     const { PutBucketVersioningCommand } = await sdk();
-    await send(c, new PutBucketVersioningCommand({ Bucket: input.bucket, VersioningConfiguration: { Status: 'Enabled' } }), ctx);
+    await send(
+      c,
+      new PutBucketVersioningCommand({ Bucket: input.bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+      ctx,
+    );
     const after = await readVersioning(ctx, c, input.bucket);
     await ctx.evidence.save('versioning-after', after);
     return { bucket: input.bucket, changed: true, before: b, after };
@@ -1138,12 +1380,18 @@ const putBucketVersioning = defineAction<BucketInput, VersioningOutput, Versioni
     const b = requireBefore(before ?? output.before);
     if (b.status === null) {
       throw new IrunError(Codes.NOT_REVERSIBLE, `cannot undo: ${NEVER_REMOVED} (bucket ${input.bucket})`, {
-        suggestions: ['suspend versioning yourself if that is wanted: aws s3api put-bucket-versioning --versioning-configuration Status=Suspended'],
+        suggestions: [
+          'suspend versioning yourself if that is wanted: aws s3api put-bucket-versioning --versioning-configuration Status=Suspended',
+        ],
       });
     }
     const c = await s3(ctx, input);
     const { PutBucketVersioningCommand } = await sdk();
-    await send(c, new PutBucketVersioningCommand({ Bucket: input.bucket, VersioningConfiguration: { Status: 'Suspended' } }), ctx);
+    await send(
+      c,
+      new PutBucketVersioningCommand({ Bucket: input.bucket, VersioningConfiguration: { Status: 'Suspended' } }),
+      ctx,
+    );
     return { restored: true, state: await readVersioning(ctx, c, input.bucket) };
   },
 });
@@ -1172,11 +1420,17 @@ interface SseRule {
 export function encryptionRule(input: EncryptionInput): SseRule {
   const algorithm = input.sseAlgorithm ?? (input.kmsKeyArn ? 'aws:kms' : 'AES256');
   if (algorithm === 'AES256' && input.kmsKeyArn) {
-    throw new IrunError(Codes.INPUT_INVALID, 'kmsKeyArn is only valid with sseAlgorithm aws:kms', { details: { path: '/kmsKeyArn' } });
+    throw new IrunError(Codes.INPUT_INVALID, 'kmsKeyArn is only valid with sseAlgorithm aws:kms', {
+      details: { path: '/kmsKeyArn' },
+    });
   }
-  if (algorithm === 'AES256') return { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false };
+  if (algorithm === 'AES256')
+    return { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false };
   return {
-    ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', ...(input.kmsKeyArn ? { KMSMasterKeyID: input.kmsKeyArn } : {}) },
+    ApplyServerSideEncryptionByDefault: {
+      SSEAlgorithm: 'aws:kms',
+      ...(input.kmsKeyArn ? { KMSMasterKeyID: input.kmsKeyArn } : {}),
+    },
     BucketKeyEnabled: input.bucketKeyEnabled ?? true,
   };
 }
@@ -1188,7 +1442,10 @@ function sameRule(current: Record<string, unknown> | undefined, desired: SseRule
   const d = desired.ApplyServerSideEncryptionByDefault ?? {};
   if (a.SSEAlgorithm !== d.SSEAlgorithm) return false;
   if (d.SSEAlgorithm === 'AES256') return true;
-  return (a.KMSMasterKeyID ?? null) === (d.KMSMasterKeyID ?? null) && (cur.BucketKeyEnabled === true) === (desired.BucketKeyEnabled === true);
+  return (
+    (a.KMSMasterKeyID ?? null) === (d.KMSMasterKeyID ?? null) &&
+    (cur.BucketKeyEnabled === true) === (desired.BucketKeyEnabled === true)
+  );
 }
 
 async function captureEncryption(ctx: ActionContext, input: BucketInput): Promise<EncryptionState> {
@@ -1203,7 +1460,11 @@ const putBucketEncryption = defineAction<EncryptionInput, EncryptionOutput, Encr
     'Set default encryption: SSE-KMS with a customer key (kmsKeyArn; bucket key on by default) or SSE-S3 (AES256, the default without a key). Nothing is sent when the rule is already in place. Undo restores the previous rules, or deletes the configuration (back to SSE-S3) when there was none.',
   docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html',
   input: bucketInput({
-    sseAlgorithm: { type: 'string', enum: ['aws:kms', 'AES256'], description: 'aws:kms when kmsKeyArn is given, else AES256.' },
+    sseAlgorithm: {
+      type: 'string',
+      enum: ['aws:kms', 'AES256'],
+      description: 'aws:kms when kmsKeyArn is given, else AES256.',
+    },
     kmsKeyArn: {
       type: 'string',
       pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$',
@@ -1216,7 +1477,10 @@ const putBucketEncryption = defineAction<EncryptionInput, EncryptionOutput, Encr
   effect: 'mutate',
   // DeleteBucketEncryption (undo) is authorized by s3:PutEncryptionConfiguration.
   permissions: ['s3:GetEncryptionConfiguration', 's3:PutEncryptionConfiguration'],
-  example: { bucket: 'example-bucket', kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+  example: {
+    bucket: 'example-bucket',
+    kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  },
   capture: captureEncryption,
   async preview(_ctx, input, before) {
     const b = requireBefore(before);
@@ -1234,10 +1498,18 @@ const putBucketEncryption = defineAction<EncryptionInput, EncryptionOutput, Encr
   async run(ctx, input, before) {
     const rule = encryptionRule(input);
     const b = before ?? (await captureEncryption(ctx, input));
-    if (b.configured && sameRule(b.rules[0], rule)) return { bucket: input.bucket, changed: false, before: b, after: b };
+    if (b.configured && sameRule(b.rules[0], rule))
+      return { bucket: input.bucket, changed: false, before: b, after: b };
     const c = await s3(ctx, input);
     const { PutBucketEncryptionCommand } = await sdk();
-    await send(c, new PutBucketEncryptionCommand({ Bucket: input.bucket, ServerSideEncryptionConfiguration: { Rules: [rule as never] } }), ctx);
+    await send(
+      c,
+      new PutBucketEncryptionCommand({
+        Bucket: input.bucket,
+        ServerSideEncryptionConfiguration: { Rules: [rule as never] },
+      }),
+      ctx,
+    );
     const after = await readEncryption(ctx, c, input.bucket);
     await ctx.evidence.save('encryption-after', after);
     return { bucket: input.bucket, changed: true, before: b, after };
@@ -1249,7 +1521,14 @@ const putBucketEncryption = defineAction<EncryptionInput, EncryptionOutput, Encr
     const c = await s3(ctx, input);
     const { PutBucketEncryptionCommand, DeleteBucketEncryptionCommand } = await sdk();
     if (b.configured && b.rules.length > 0) {
-      await send(c, new PutBucketEncryptionCommand({ Bucket: input.bucket, ServerSideEncryptionConfiguration: { Rules: b.rules as never } }), ctx);
+      await send(
+        c,
+        new PutBucketEncryptionCommand({
+          Bucket: input.bucket,
+          ServerSideEncryptionConfiguration: { Rules: b.rules as never },
+        }),
+        ctx,
+      );
     } else {
       await send(c, new DeleteBucketEncryptionCommand({ Bucket: input.bucket }), ctx);
     }
@@ -1332,13 +1611,15 @@ export function exposureVerdict(s: ExposureSettings, accountId?: string): Exposu
 
   const bucketBpa = isError(s.publicAccessBlock) ? undefined : normalizeBpa(s.publicAccessBlock.config);
   const accountBpa = isError(s.accountPublicAccessBlock) ? undefined : normalizeBpa(s.accountPublicAccessBlock.config);
-  const onAt = (f: BpaFlag): string | undefined => (bucketBpa?.[f] ? 'bucket' : accountBpa?.[f] ? 'account' : undefined);
+  const onAt = (f: BpaFlag): string | undefined =>
+    bucketBpa?.[f] ? 'bucket' : accountBpa?.[f] ? 'account' : undefined;
   const offBoth = BPA_FLAGS.filter((f) => bucketBpa && accountBpa && !bucketBpa[f] && !accountBpa[f]);
 
   // Policy
   let policyPublic = false;
   const policyReasons: string[] = [];
-  if (!isError(s.policyStatus) && s.policyStatus.isPublic) policyReasons.push('S3 reports the bucket policy as public (PolicyStatus.IsPublic)');
+  if (!isError(s.policyStatus) && s.policyStatus.isPublic)
+    policyReasons.push('S3 reports the bucket policy as public (PolicyStatus.IsPublic)');
   if (!isError(s.policy) && s.policy.configured) {
     for (const a of analyzePolicy(s.policy.policy, accountId ? [accountId] : [])) {
       if (a.public) policyReasons.push(`policy statement ${a.id} ${a.publicReason}`);
@@ -1347,7 +1628,8 @@ export function exposureVerdict(s: ExposureSettings, accountId?: string): Exposu
   }
   if (policyReasons.length) {
     const restricted = onAt('RestrictPublicBuckets');
-    if (restricted) notes.push(...policyReasons.map((r) => `${r}, but RestrictPublicBuckets is on at ${restricted} level`));
+    if (restricted)
+      notes.push(...policyReasons.map((r) => `${r}, but RestrictPublicBuckets is on at ${restricted} level`));
     else {
       policyPublic = true;
       reasons.push(...policyReasons);
@@ -1358,7 +1640,9 @@ export function exposureVerdict(s: ExposureSettings, accountId?: string): Exposu
   let aclPublic = false;
   const enforced = !isError(s.ownershipControls) && s.ownershipControls.objectOwnership === 'BucketOwnerEnforced';
   if (!isError(s.acl)) {
-    const aclReasons = s.acl.grants.filter(isPublicGrant).map((g) => `bucket ACL grants ${g.permission} to ${grantLabel(g)}`);
+    const aclReasons = s.acl.grants
+      .filter(isPublicGrant)
+      .map((g) => `bucket ACL grants ${g.permission} to ${grantLabel(g)}`);
     if (aclReasons.length) {
       const ignored = onAt('IgnorePublicAcls');
       if (enforced) notes.push(...aclReasons.map((r) => `${r}, but ACLs are disabled (BucketOwnerEnforced)`));
@@ -1397,7 +1681,14 @@ async function settle<T>(read: () => Promise<T>): Promise<Settled<T>> {
     if (e.code === 'IRUN_ABORTED' || e.code === 'IRUN_AWS_NO_SUCH_BUCKET') throw e;
     const awsError = e.details?.awsError as string | undefined;
     const requestId = e.details?.requestId as string | undefined;
-    return { error: { code: e.code, message: e.message, ...(awsError ? { awsError } : {}), ...(requestId ? { requestId } : {}) } };
+    return {
+      error: {
+        code: e.code,
+        message: e.message,
+        ...(awsError ? { awsError } : {}),
+        ...(requestId ? { requestId } : {}),
+      },
+    };
   }
 }
 
@@ -1408,7 +1699,12 @@ const exposureSnapshot = defineAction<BucketInput & { accountId?: string }>({
   description:
     'Read every setting that decides who can reach the bucket — policy, policy status, ACL, Block Public Access (bucket and account), Object Ownership, versioning and MFA Delete, encryption, Object Lock, replication, tags — in one step, and compute a public verdict with reasons; grants to other accounts are listed as shared. A setting that is not configured is a result; one that cannot be read (AccessDenied) is recorded as { error } and listed under unknown. Saved as evidence.',
   docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html',
-  input: bucketInput({ accountId: { ...ACCOUNT_ID, description: "Account for the account-level Block Public Access; else the run's account or the caller's." } }),
+  input: bucketInput({
+    accountId: {
+      ...ACCOUNT_ID,
+      description: "Account for the account-level Block Public Access; else the run's account or the caller's.",
+    },
+  }),
   output: out(
     {
       region: { type: 'string' },
@@ -1417,7 +1713,10 @@ const exposureSnapshot = defineAction<BucketInput & { accountId?: string }>({
       reasons: { type: 'array', items: { type: 'string' } },
       shared: {
         type: 'array',
-        items: { type: 'object', properties: { source: { type: 'string' }, principal: { type: 'string' }, via: { type: 'string' } } },
+        items: {
+          type: 'object',
+          properties: { source: { type: 'string' }, principal: { type: 'string' }, via: { type: 'string' } },
+        },
       },
       notes: { type: 'array', items: { type: 'string' } },
       unknown: { type: 'array', items: { type: 'string' } },
@@ -1452,20 +1751,31 @@ const exposureSnapshot = defineAction<BucketInput & { accountId?: string }>({
     const b = input.bucket;
     const account = await settle(() => resolveAccountId(ctx, input.accountId));
     const accountId = typeof account === 'string' ? account : undefined;
-    const [policy, policyStatus, acl, publicAccessBlock, ownershipControls, versioning, encryption, objectLock, replication, tags, accountPublicAccessBlock] =
-      await Promise.all([
-        settle(() => readPolicy(ctx, c, b)),
-        settle(() => readPolicyStatus(ctx, c, b)),
-        settle(() => readAcl(ctx, c, b)),
-        settle(() => readBpa(ctx, c, b)),
-        settle(() => readOwnership(ctx, c, b)),
-        settle(() => readVersioning(ctx, c, b)),
-        settle(() => readEncryption(ctx, c, b)),
-        settle(() => readObjectLock(ctx, c, b)),
-        settle(() => readReplication(ctx, c, b)),
-        settle(() => readTagging(ctx, c, b)),
-        accountId ? settle(() => readAccountBpa(ctx, accountId)) : Promise.resolve(account as SettingError),
-      ]);
+    const [
+      policy,
+      policyStatus,
+      acl,
+      publicAccessBlock,
+      ownershipControls,
+      versioning,
+      encryption,
+      objectLock,
+      replication,
+      tags,
+      accountPublicAccessBlock,
+    ] = await Promise.all([
+      settle(() => readPolicy(ctx, c, b)),
+      settle(() => readPolicyStatus(ctx, c, b)),
+      settle(() => readAcl(ctx, c, b)),
+      settle(() => readBpa(ctx, c, b)),
+      settle(() => readOwnership(ctx, c, b)),
+      settle(() => readVersioning(ctx, c, b)),
+      settle(() => readEncryption(ctx, c, b)),
+      settle(() => readObjectLock(ctx, c, b)),
+      settle(() => readReplication(ctx, c, b)),
+      settle(() => readTagging(ctx, c, b)),
+      accountId ? settle(() => readAccountBpa(ctx, accountId)) : Promise.resolve(account as SettingError),
+    ]);
     const settings: ExposureSettings = {
       policy,
       policyStatus,
@@ -1480,7 +1790,14 @@ const exposureSnapshot = defineAction<BucketInput & { accountId?: string }>({
       accountPublicAccessBlock,
     };
     const verdict = exposureVerdict(settings, accountId);
-    const snapshot = { bucket: b, region, accountId: accountId ?? null, takenAt: ctx.now().toISOString(), ...verdict, settings };
+    const snapshot = {
+      bucket: b,
+      region,
+      accountId: accountId ?? null,
+      takenAt: ctx.now().toISOString(),
+      ...verdict,
+      settings,
+    };
     const ref = await ctx.evidence.save('exposure-snapshot', snapshot);
     return plain({ ...snapshot, evidence: ref.file });
   },

@@ -25,7 +25,13 @@ import type {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Codes, IrunError, type Code } from '../../engine/errors.js';
-import { defineAction, type ActionContext, type ActionDefinition, type EvidenceRef, type JsonSchema } from '../../engine/plugins/api.js';
+import {
+  defineAction,
+  type ActionContext,
+  type ActionDefinition,
+  type EvidenceRef,
+  type JsonSchema,
+} from '../../engine/plugins/api.js';
 import { awsErrorName, plain, send, toIrunError } from '../aws-common/index.js';
 import { runAclJob, type AclJobResult } from '../aws-s3control/batch.js';
 import {
@@ -54,12 +60,28 @@ const FAIL_FAST_AFTER = 50;
 // ---------------------------------------------------------------------------------------------
 // Schemas
 
-const BUCKET = { type: 'string', minLength: 3, maxLength: 63, pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', description: 'Bucket name' };
-const REGION = { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', description: "Bucket region (default: discovered with GetBucketLocation)" };
+const BUCKET = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 63,
+  pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+  description: 'Bucket name',
+};
+const REGION = {
+  type: 'string',
+  pattern: '^[a-z]{2}(-[a-z]+)+-\\d$',
+  description: 'Bucket region (default: discovered with GetBucketLocation)',
+};
 const KEY = { type: 'string', minLength: 1, maxLength: 1024, description: 'Object key' };
 const VERSION_ID = { type: 'string', minLength: 1, maxLength: 1024, description: 'Object version id' };
 const PREFIX = { type: 'string', maxLength: 1024, description: 'Key prefix' };
-const CONCURRENCY = { type: 'integer', minimum: 1, maximum: 128, default: 16, description: 'Requests in flight at most' };
+const CONCURRENCY = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 128,
+  default: 16,
+  description: 'Requests in flight at most',
+};
 
 const ACL_SCHEMA: JsonSchema = PLAIN_ACL_SCHEMA;
 
@@ -79,12 +101,28 @@ const VERSION_ENTRY: JsonSchema = {
 
 const EVIDENCE_FILES: JsonSchema = {
   type: 'array',
-  items: { type: 'object', properties: { name: { type: 'string' }, file: { type: 'string' }, sha256: { type: 'string' }, count: { type: 'integer' } } },
+  items: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      file: { type: 'string' },
+      sha256: { type: 'string' },
+      count: { type: 'integer' },
+    },
+  },
 };
 
 const ERROR_LIST: JsonSchema = {
   type: 'array',
-  items: { type: 'object', properties: { key: { type: 'string' }, versionId: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
+  items: {
+    type: 'object',
+    properties: {
+      key: { type: 'string' },
+      versionId: { type: 'string' },
+      code: { type: 'string' },
+      message: { type: 'string' },
+    },
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -162,10 +200,16 @@ function time(e: { lastModified?: string }): number {
 
 /** Merge a page's Versions and DeleteMarkers back into S3's order: key, then newest first. */
 function mergePage(out: ListObjectVersionsCommandOutput | undefined): VersionEntry[] {
-  const iso = (d: Date | string | undefined) => (d === undefined ? undefined : d instanceof Date ? d.toISOString() : String(d));
+  const iso = (d: Date | string | undefined) =>
+    d === undefined ? undefined : d instanceof Date ? d.toISOString() : String(d);
   const entries: VersionEntry[] = [];
   for (const v of out?.Versions ?? []) {
-    const e: VersionEntry = { key: v.Key ?? '', versionId: v.VersionId ?? 'null', isLatest: v.IsLatest === true, deleteMarker: false };
+    const e: VersionEntry = {
+      key: v.Key ?? '',
+      versionId: v.VersionId ?? 'null',
+      isLatest: v.IsLatest === true,
+      deleteMarker: false,
+    };
     const lm = iso(v.LastModified);
     if (lm) e.lastModified = lm;
     if (v.Size !== undefined) e.size = Number(v.Size);
@@ -174,7 +218,12 @@ function mergePage(out: ListObjectVersionsCommandOutput | undefined): VersionEnt
     entries.push(e);
   }
   for (const m of out?.DeleteMarkers ?? []) {
-    const e: VersionEntry = { key: m.Key ?? '', versionId: m.VersionId ?? 'null', isLatest: m.IsLatest === true, deleteMarker: true };
+    const e: VersionEntry = {
+      key: m.Key ?? '',
+      versionId: m.VersionId ?? 'null',
+      isLatest: m.IsLatest === true,
+      deleteMarker: true,
+    };
     const lm = iso(m.LastModified);
     if (lm) e.lastModified = lm;
     entries.push(e);
@@ -220,7 +269,12 @@ export async function* versionPages(
 }
 
 /** Every version and delete marker of exactly one key, newest first. */
-export async function keyVersions(ctx: ActionContext, s3: S3Client, bucket: string, key: string): Promise<VersionEntry[]> {
+export async function keyVersions(
+  ctx: ActionContext,
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<VersionEntry[]> {
   const { ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
   const found: VersionEntry[] = [];
   let keyMarker: string | undefined;
@@ -246,7 +300,9 @@ export async function keyVersions(ctx: ActionContext, s3: S3Client, bucket: stri
 }
 
 /** Group a version stream by key (a key's versions may span pages), newest first per key. */
-async function* keyGroups(pages: AsyncIterable<VersionEntry[]>): AsyncGenerator<{ key: string; entries: VersionEntry[] }> {
+async function* keyGroups(
+  pages: AsyncIterable<VersionEntry[]>,
+): AsyncGenerator<{ key: string; entries: VersionEntry[] }> {
   let current: { key: string; entries: VersionEntry[] } | undefined;
   for await (const page of pages) {
     for (const e of page) {
@@ -283,7 +339,12 @@ class Failures {
     this.count++;
     if (this.samples.length < ERROR_SAMPLES) {
       const e = err as { code?: string; message?: string };
-      this.samples.push({ key, ...(versionId ? { versionId } : {}), code: typeof e?.code === 'string' ? e.code : Codes.ACTION_FAILED, message: e?.message ?? String(err) });
+      this.samples.push({
+        key,
+        ...(versionId ? { versionId } : {}),
+        code: typeof e?.code === 'string' ? e.code : Codes.ACTION_FAILED,
+        message: e?.message ?? String(err),
+      });
     }
   }
 }
@@ -302,9 +363,13 @@ function isFatal(err: unknown): boolean {
 function failFastCheck(failures: Failures, succeeded: number, what: string): void {
   if (failures.count >= FAIL_FAST_AFTER && succeeded === 0) {
     const first = failures.samples[0];
-    throw new IrunError((first?.code ?? Codes.BULK_PARTIAL_FAILURE) as Code, `${what}: the first ${failures.count} calls all failed (${first?.message ?? 'unknown error'}); stopping`, {
-      details: { failed: failures.count, errors: failures.samples },
-    });
+    throw new IrunError(
+      (first?.code ?? Codes.BULK_PARTIAL_FAILURE) as Code,
+      `${what}: the first ${failures.count} calls all failed (${first?.message ?? 'unknown error'}); stopping`,
+      {
+        details: { failed: failures.count, errors: failures.samples },
+      },
+    );
   }
 }
 
@@ -312,7 +377,10 @@ function failFastCheck(failures: Failures, succeeded: number, what: string): voi
 class EvidenceChunks {
   private n = 0;
   readonly files: (EvidenceRef & { count: number })[] = [];
-  constructor(private readonly ctx: ActionContext, private readonly base: string) {}
+  constructor(
+    private readonly ctx: ActionContext,
+    private readonly base: string,
+  ) {}
   async write(lines: unknown[]): Promise<void> {
     if (lines.length === 0) return;
     this.n++;
@@ -346,26 +414,58 @@ interface AclScope {
   bucketOwnerId: string | null;
 }
 
-const ENFORCED_REASON = 'BucketOwnerEnforced: ACLs are disabled on this bucket (Object Ownership); every object is owned by the bucket owner and no object ACL can grant access';
+const ENFORCED_REASON =
+  'BucketOwnerEnforced: ACLs are disabled on this bucket (Object Ownership); every object is owned by the bucket owner and no object ACL can grant access';
 
 async function aclScope(ctx: ActionContext, bucket: string, region?: string): Promise<AclScope> {
   const { GetBucketOwnershipControlsCommand } = await import('@aws-sdk/client-s3');
   const s3 = await s3For(ctx, bucket, region);
-  const oc = await send<GetBucketOwnershipControlsCommandOutput>(s3, new GetBucketOwnershipControlsCommand({ Bucket: bucket }), ctx, { allowNotConfigured: true });
+  const oc = await send<GetBucketOwnershipControlsCommandOutput>(
+    s3,
+    new GetBucketOwnershipControlsCommand({ Bucket: bucket }),
+    ctx,
+    { allowNotConfigured: true },
+  );
   const ownership = oc?.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? null;
   if (ownership === 'BucketOwnerEnforced') return { bucket, ownership, bucketOwnerId: null };
   return { bucket, ownership, bucketOwnerId: await bucketOwnerId(ctx, bucket, region) };
 }
 
-async function getAcl(ctx: ActionContext, s3: S3Client, bucket: string, key: string, versionId?: string): Promise<PlainAcl> {
+async function getAcl(
+  ctx: ActionContext,
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<PlainAcl> {
   const { GetObjectAclCommand } = await import('@aws-sdk/client-s3');
-  const out = await send<GetObjectAclCommandOutput>(s3, new GetObjectAclCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }), ctx);
+  const out = await send<GetObjectAclCommandOutput>(
+    s3,
+    new GetObjectAclCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+    ctx,
+  );
   return toPlainAcl(out);
 }
 
-async function putAcl(ctx: ActionContext, s3: S3Client, bucket: string, key: string, versionId: string | undefined, acl: PlainAcl): Promise<void> {
+async function putAcl(
+  ctx: ActionContext,
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  acl: PlainAcl,
+): Promise<void> {
   const { PutObjectAclCommand } = await import('@aws-sdk/client-s3');
-  await send(s3, new PutObjectAclCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}), AccessControlPolicy: toAccessControlPolicy(acl) }), ctx);
+  await send(
+    s3,
+    new PutObjectAclCommand({
+      Bucket: bucket,
+      Key: key,
+      ...(versionId ? { VersionId: versionId } : {}),
+      AccessControlPolicy: toAccessControlPolicy(acl),
+    }),
+    ctx,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,7 +480,15 @@ export interface ResetObjectAclsInput {
   concurrency?: number;
   removeCrossAccount?: boolean;
   batchThreshold?: number;
-  batch?: { roleArn: string; manifestBucket: string; manifestPrefix?: string; reportBucket?: string; accountId?: string; wait?: boolean; pollSeconds?: number };
+  batch?: {
+    roleArn: string;
+    manifestBucket: string;
+    manifestPrefix?: string;
+    reportBucket?: string;
+    accountId?: string;
+    wait?: boolean;
+    pollSeconds?: number;
+  };
 }
 
 export interface ResetObjectAclsOutput {
@@ -392,7 +500,15 @@ export interface ResetObjectAclsOutput {
   ownership: string | null;
   bucketOwnerId: string | null;
   changed: boolean;
-  counts: { scanned: number; public: number; crossAccount: number; changed: number; unchanged: number; failed: number; skipped: number };
+  counts: {
+    scanned: number;
+    public: number;
+    crossAccount: number;
+    changed: number;
+    unchanged: number;
+    failed: number;
+    skipped: number;
+  };
   evidence: (EvidenceRef & { count: number })[];
   errors: FailureSample[];
   before: { versionsNeedingReset: number };
@@ -411,13 +527,21 @@ interface Target {
  * Pages of object versions to reset: every version (or only the current one) under the prefix,
  * or of the listed keys. Delete markers have no ACL and are left out.
  */
-async function* targetPages(ctx: ActionContext, s3: S3Client, input: ResetObjectAclsInput, concurrency: number): AsyncGenerator<Target[]> {
+async function* targetPages(
+  ctx: ActionContext,
+  s3: S3Client,
+  input: ResetObjectAclsInput,
+  concurrency: number,
+): AsyncGenerator<Target[]> {
   const allVersions = input.allVersions !== false;
   const keep = (e: VersionEntry) => !e.deleteMarker && (allVersions || e.isLatest);
   if (input.keys) {
     for (const group of chunk(input.keys, Math.max(concurrency, 16))) {
       const lists = await Promise.all(group.map((k) => keyVersions(ctx, s3, input.bucket, k)));
-      yield lists.flat().filter(keep).map((e) => ({ key: e.key, versionId: e.versionId }));
+      yield lists
+        .flat()
+        .filter(keep)
+        .map((e) => ({ key: e.key, versionId: e.versionId }));
     }
     return;
   }
@@ -427,7 +551,13 @@ async function* targetPages(ctx: ActionContext, s3: S3Client, input: ResetObject
 }
 
 /** Count target versions, stopping once the count passes `limit`. */
-async function countTargets(ctx: ActionContext, s3: S3Client, input: ResetObjectAclsInput, limit: number, concurrency: number): Promise<number> {
+async function countTargets(
+  ctx: ActionContext,
+  s3: S3Client,
+  input: ResetObjectAclsInput,
+  limit: number,
+  concurrency: number,
+): Promise<number> {
   let n = 0;
   for await (const page of targetPages(ctx, s3, input, concurrency)) {
     n += page.length;
@@ -522,7 +652,11 @@ async function scanAndReset(
       }
       await pool.drain();
     }
-    ctx.progress({ done: counts.scanned + failures.count, ...(total !== undefined ? { total } : {}), message: `${counts.scanned} versions scanned, ${counts.changed} reset` });
+    ctx.progress({
+      done: counts.scanned + failures.count,
+      ...(total !== undefined ? { total } : {}),
+      message: `${counts.scanned} versions scanned, ${counts.changed} reset`,
+    });
   }
   counts.failed = failures.count;
   return { counts, failures };
@@ -544,7 +678,9 @@ async function writeManifest(
     try {
       for await (const page of targetPages(ctx, s3, input, input.concurrency ?? 16)) {
         if (page.length === 0) continue;
-        const text = page.map((t) => `${input.bucket},${encodeURIComponent(t.key)},${t.versionId === 'null' ? '' : t.versionId}\n`).join('');
+        const text = page
+          .map((t) => `${input.bucket},${encodeURIComponent(t.key)},${t.versionId === 'null' ? '' : t.versionId}\n`)
+          .join('');
         await fh.write(text);
         lines += page.length;
         ctx.progress({ done: lines, message: `manifest: ${lines} versions listed` });
@@ -558,7 +694,13 @@ async function writeManifest(
     const manifestS3 = await s3For(ctx, batch.manifestBucket, input.region);
     const out = await send<PutObjectCommandOutput>(
       manifestS3,
-      new PutObjectCommand({ Bucket: batch.manifestBucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: 'text/csv' }),
+      new PutObjectCommand({
+        Bucket: batch.manifestBucket,
+        Key: key,
+        Body: createReadStream(file),
+        ContentLength: size,
+        ContentType: 'text/csv',
+      }),
       ctx,
     );
     return { bucket: batch.manifestBucket, key, ...(out?.ETag ? { etag: out.ETag } : {}), lines };
@@ -570,7 +712,11 @@ async function writeManifest(
 const BATCH_MANUAL_UNDO =
   'the ACLs were reset by S3 Batch Operations, which keeps no before-state; at this scale the original ACLs were not dumped, so undo is manual';
 
-async function resetObjectAclsRun(ctx: ActionContext, input: ResetObjectAclsInput, before: AclScope | undefined): Promise<ResetObjectAclsOutput> {
+async function resetObjectAclsRun(
+  ctx: ActionContext,
+  input: ResetObjectAclsInput,
+  before: AclScope | undefined,
+): Promise<ResetObjectAclsOutput> {
   const scope = before ?? (await aclScope(ctx, input.bucket, input.region));
   const out = baseResetOutput(input, scope);
   if (scope.ownership === 'BucketOwnerEnforced') {
@@ -587,12 +733,20 @@ async function resetObjectAclsRun(ctx: ActionContext, input: ResetObjectAclsInpu
         Codes.BATCH_SETTINGS_REQUIRED,
         `more than ${threshold} object versions under s3://${input.bucket}/${input.prefix ?? ''}: too many to reset from one machine; ` +
           'provide batch: { roleArn, manifestBucket } to hand the work to S3 Batch Operations, or raise batchThreshold',
-        { details: { bucket: input.bucket, prefix: input.prefix ?? null, counted: total, batchThreshold: threshold }, suggestions: ['set batch.roleArn and batch.manifestBucket', 'narrow the prefix'] },
+        {
+          details: { bucket: input.bucket, prefix: input.prefix ?? null, counted: total, batchThreshold: threshold },
+          suggestions: ['set batch.roleArn and batch.manifestBucket', 'narrow the prefix'],
+        },
       );
     }
     const b = input.batch;
     const manifest = await writeManifest(ctx, s3, input, b);
-    await ctx.evidence.save('object-acls-batch-manifest', { bucket: manifest.bucket, key: manifest.key, etag: manifest.etag ?? null, lines: manifest.lines });
+    await ctx.evidence.save('object-acls-batch-manifest', {
+      bucket: manifest.bucket,
+      key: manifest.key,
+      etag: manifest.etag ?? null,
+      lines: manifest.lines,
+    });
     const job = await runAclJob(ctx, {
       roleArn: b.roleArn,
       bucket: input.bucket,
@@ -625,10 +779,14 @@ async function resetObjectAclsRun(ctx: ActionContext, input: ResetObjectAclsInpu
     if (evidence.files.length === 0) throw err;
     // Some ACLs were already replaced: keep the evidence files in the error so they can be restored.
     const e = err instanceof IrunError ? err : toIrunError(err, 'resetObjectAcls');
-    throw new IrunError(e.code, `${e.message} (original ACLs of changed versions saved in ${evidence.files.map((f) => f.file).join(', ')})`, {
-      cause: err,
-      details: { ...(e.details ?? {}), evidence: evidence.files },
-    });
+    throw new IrunError(
+      e.code,
+      `${e.message} (original ACLs of changed versions saved in ${evidence.files.map((f) => f.file).join(', ')})`,
+      {
+        cause: err,
+        details: { ...(e.details ?? {}), evidence: evidence.files },
+      },
+    );
   }
   const { counts, failures } = scanned;
   const result: ResetObjectAclsOutput = {
@@ -642,14 +800,22 @@ async function resetObjectAclsRun(ctx: ActionContext, input: ResetObjectAclsInpu
   };
   await ctx.evidence.save('object-acls-after', { counts, evidence: evidence.files.map((f) => f.file) });
   if (failures.count > 0) {
-    throw new IrunError(Codes.BULK_PARTIAL_FAILURE, `resetObjectAcls: ${failures.count} object version(s) failed (${counts.changed} reset); first: ${failures.samples[0]?.message}`, {
-      details: { ...result },
-    });
+    throw new IrunError(
+      Codes.BULK_PARTIAL_FAILURE,
+      `resetObjectAcls: ${failures.count} object version(s) failed (${counts.changed} reset); first: ${failures.samples[0]?.message}`,
+      {
+        details: { ...result },
+      },
+    );
   }
   return result;
 }
 
-async function restoreAclsFromEvidence(ctx: ActionContext, input: ResetObjectAclsInput, files: { file: string }[]): Promise<{ restored: number; failed: number; errors: FailureSample[] }> {
+async function restoreAclsFromEvidence(
+  ctx: ActionContext,
+  input: ResetObjectAclsInput,
+  files: { file: string }[],
+): Promise<{ restored: number; failed: number; errors: FailureSample[] }> {
   const s3 = await s3For(ctx, input.bucket, input.region);
   const pool = new AsyncPool(input.concurrency ?? 16);
   allowListeners(ctx.signal, pool.limit);
@@ -673,9 +839,13 @@ async function restoreAclsFromEvidence(ctx: ActionContext, input: ResetObjectAcl
     ctx.progress({ done: restored + failures.count, message: `${restored} ACLs restored` });
   }
   if (failures.count > 0) {
-    throw new IrunError(Codes.BULK_PARTIAL_FAILURE, `undo resetObjectAcls: ${failures.count} ACL(s) could not be restored (${restored} restored)`, {
-      details: { restored, failed: failures.count, errors: failures.samples },
-    });
+    throw new IrunError(
+      Codes.BULK_PARTIAL_FAILURE,
+      `undo resetObjectAcls: ${failures.count} ACL(s) could not be restored (${restored} restored)`,
+      {
+        details: { restored, failed: failures.count, errors: failures.samples },
+      },
+    );
   }
   return { restored, failed: 0, errors: [] };
 }
@@ -696,7 +866,15 @@ export interface RestoreDeletedInput {
 /** What restoreDeleted does (or would do) for one key. */
 export type KeyPlan =
   | { key: string; action: 'removeDeleteMarker'; markerIds: string[]; revealsVersionId: string }
-  | { key: string; action: 'copyBack'; sourceVersionId: string; sourceLastModified?: string; priorVersionId: string; priorIsDeleteMarker: boolean; size?: number }
+  | {
+      key: string;
+      action: 'copyBack';
+      sourceVersionId: string;
+      sourceLastModified?: string;
+      priorVersionId: string;
+      priorIsDeleteMarker: boolean;
+      size?: number;
+    }
   | { key: string; action: 'unrecoverable'; reason: string }
   | { key: string; action: 'none'; reason: string };
 
@@ -715,7 +893,12 @@ export type KeyChange =
  * - no version to go back to → unrecoverable (Part 4 step 2: look for other copies).
  */
 export function planKey(key: string, entries: VersionEntry[], since?: number, until?: number): KeyPlan {
-  if (entries.length === 0) return { key, action: 'unrecoverable', reason: 'no version of this key exists (deleted with a version id, or never written here)' };
+  if (entries.length === 0)
+    return {
+      key,
+      action: 'unrecoverable',
+      reason: 'no version of this key exists (deleted with a version id, or never written here)',
+    };
   const latest = entries[0];
   const t = time(latest);
   const inWindow = (since === undefined || t >= since) && (until === undefined || t <= until);
@@ -732,18 +915,30 @@ export function planKey(key: string, entries: VersionEntry[], since?: number, un
       }
       markers.push(e.versionId);
     }
-    if (!revealed) return { key, action: 'unrecoverable', reason: 'only delete markers remain: every version was deleted permanently' };
+    if (!revealed)
+      return {
+        key,
+        action: 'unrecoverable',
+        reason: 'only delete markers remain: every version was deleted permanently',
+      };
     if (since !== undefined && time(revealed) >= since) {
       const target = newestBefore(since);
-      if (!target) return { key, action: 'unrecoverable', reason: 'deleted, and no version was written before the time window' };
+      if (!target)
+        return { key, action: 'unrecoverable', reason: 'deleted, and no version was written before the time window' };
       return copyPlan(key, target, latest);
     }
     return { key, action: 'removeDeleteMarker', markerIds: markers, revealsVersionId: revealed.versionId };
   }
-  if (since === undefined) return { key, action: 'none', reason: hasWindow ? 'no window start (since) to restore to' : 'the current version is live' };
+  if (since === undefined)
+    return {
+      key,
+      action: 'none',
+      reason: hasWindow ? 'no window start (since) to restore to' : 'the current version is live',
+    };
   if (!inWindow) return { key, action: 'none', reason: 'not modified inside the time window' };
   const target = newestBefore(since);
-  if (!target) return { key, action: 'unrecoverable', reason: 'modified inside the time window, and no earlier version exists' };
+  if (!target)
+    return { key, action: 'unrecoverable', reason: 'modified inside the time window, and no earlier version exists' };
   return copyPlan(key, target, latest);
 }
 
@@ -768,12 +963,17 @@ function parseWindow(input: RestoreDeletedInput): { since?: number; until?: numb
     if (Number.isNaN(ms)) throw new IrunError(Codes.INPUT_INVALID, `${k} is not a date: ${v}`);
     w[k] = ms;
   }
-  if (w.since !== undefined && w.until !== undefined && w.until < w.since) throw new IrunError(Codes.INPUT_INVALID, 'until is before since');
+  if (w.since !== undefined && w.until !== undefined && w.until < w.since)
+    throw new IrunError(Codes.INPUT_INVALID, 'until is before since');
   return w;
 }
 
 /** Pages of key plans (at most ~1000 keys each) for the listed keys or the prefix. */
-async function* planPages(ctx: ActionContext, s3: S3Client, input: RestoreDeletedInput): AsyncGenerator<{ plans: KeyPlan[]; keys: number }> {
+async function* planPages(
+  ctx: ActionContext,
+  s3: S3Client,
+  input: RestoreDeletedInput,
+): AsyncGenerator<{ plans: KeyPlan[]; keys: number }> {
   const { since, until } = parseWindow(input);
   if (input.keys) {
     const concurrency = input.concurrency ?? 16;
@@ -799,7 +999,15 @@ async function* planPages(ctx: ActionContext, s3: S3Client, input: RestoreDelete
 export interface RestoreDeletedOutput {
   bucket: string;
   changed: boolean;
-  counts: { keys: number; restored: number; removedDeleteMarkers: number; copiedBack: number; unrecoverable: number; unchanged: number; failed: number };
+  counts: {
+    keys: number;
+    restored: number;
+    removedDeleteMarkers: number;
+    copiedBack: number;
+    unrecoverable: number;
+    unchanged: number;
+    failed: number;
+  };
   restored: KeyChange[];
   unrecoverable: { key: string; reason: string }[];
   skipped: { key: string; reason: string }[];
@@ -810,22 +1018,47 @@ export interface RestoreDeletedOutput {
   after: { keysRestored: number };
 }
 
-async function applyPlan(ctx: ActionContext, s3: S3Client, bucket: string, plan: KeyPlan): Promise<KeyChange | undefined> {
+async function applyPlan(
+  ctx: ActionContext,
+  s3: S3Client,
+  bucket: string,
+  plan: KeyPlan,
+): Promise<KeyChange | undefined> {
   const { DeleteObjectCommand, CopyObjectCommand } = await import('@aws-sdk/client-s3');
   if (plan.action === 'removeDeleteMarker') {
     for (const id of plan.markerIds) {
-      await send<DeleteObjectCommandOutput>(s3, new DeleteObjectCommand({ Bucket: bucket, Key: plan.key, VersionId: id }), ctx);
+      await send<DeleteObjectCommandOutput>(
+        s3,
+        new DeleteObjectCommand({ Bucket: bucket, Key: plan.key, VersionId: id }),
+        ctx,
+      );
     }
-    return { key: plan.key, action: 'removeDeleteMarker', markerIds: plan.markerIds, revealsVersionId: plan.revealsVersionId };
+    return {
+      key: plan.key,
+      action: 'removeDeleteMarker',
+      markerIds: plan.markerIds,
+      revealsVersionId: plan.revealsVersionId,
+    };
   }
   if (plan.action === 'copyBack') {
-    if (plan.size !== undefined && plan.size > MAX_COPY_BYTES) throw tooLarge(bucket, plan.key, plan.sourceVersionId, plan.size);
+    if (plan.size !== undefined && plan.size > MAX_COPY_BYTES)
+      throw tooLarge(bucket, plan.key, plan.sourceVersionId, plan.size);
     const out = await send<CopyObjectCommandOutput>(
       s3,
-      new CopyObjectCommand({ Bucket: bucket, Key: plan.key, CopySource: copySource(bucket, plan.key, plan.sourceVersionId) }),
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: plan.key,
+        CopySource: copySource(bucket, plan.key, plan.sourceVersionId),
+      }),
       ctx,
     );
-    return { key: plan.key, action: 'copyBack', sourceVersionId: plan.sourceVersionId, newVersionId: out?.VersionId ?? 'null', priorVersionId: plan.priorVersionId };
+    return {
+      key: plan.key,
+      action: 'copyBack',
+      sourceVersionId: plan.sourceVersionId,
+      newVersionId: out?.VersionId ?? 'null',
+      priorVersionId: plan.priorVersionId,
+    };
   }
   return undefined;
 }
@@ -838,7 +1071,11 @@ function tooLarge(bucket: string, key: string, versionId: string, size: number):
   );
 }
 
-async function restoreDeletedWork(ctx: ActionContext, input: RestoreDeletedInput, write: boolean): Promise<RestoreDeletedOutput> {
+async function restoreDeletedWork(
+  ctx: ActionContext,
+  input: RestoreDeletedInput,
+  write: boolean,
+): Promise<RestoreDeletedOutput> {
   const s3 = await s3For(ctx, input.bucket, input.region);
   const pool = new AsyncPool(input.concurrency ?? 16);
   allowListeners(ctx.signal, pool.limit);
@@ -880,10 +1117,21 @@ async function restoreDeletedWork(ctx: ActionContext, input: RestoreDeletedInput
       for (const p of todo) {
         if (p.action === 'removeDeleteMarker') {
           out.counts.removedDeleteMarkers++;
-          keep(out.restored, { key: p.key, action: 'removeDeleteMarker', markerIds: p.markerIds, revealsVersionId: p.revealsVersionId });
+          keep(out.restored, {
+            key: p.key,
+            action: 'removeDeleteMarker',
+            markerIds: p.markerIds,
+            revealsVersionId: p.revealsVersionId,
+          });
         } else if (p.action === 'copyBack') {
           out.counts.copiedBack++;
-          keep(out.restored, { key: p.key, action: 'copyBack', sourceVersionId: p.sourceVersionId, newVersionId: '(new)', priorVersionId: p.priorVersionId });
+          keep(out.restored, {
+            key: p.key,
+            action: 'copyBack',
+            sourceVersionId: p.sourceVersionId,
+            newVersionId: '(new)',
+            priorVersionId: p.priorVersionId,
+          });
         }
       }
       continue;
@@ -915,16 +1163,23 @@ async function restoreDeletedWork(ctx: ActionContext, input: RestoreDeletedInput
       // Record what was done even when the pool stopped, so undo covers it.
       await changeFiles.write(changes);
     }
-    ctx.progress({ done: out.counts.keys, message: `${out.counts.keys} keys checked, ${out.counts.restored} restored` });
+    ctx.progress({
+      done: out.counts.keys,
+      message: `${out.counts.keys} keys checked, ${out.counts.restored} restored`,
+    });
   }
   out.counts.failed = failures.count;
   out.errors = failures.samples;
   out.after.keysRestored = out.counts.restored;
   out.changed = out.counts.restored > 0;
   if (write && failures.count > 0) {
-    throw new IrunError(Codes.BULK_PARTIAL_FAILURE, `restoreDeleted: ${failures.count} key(s) failed (${out.counts.restored} restored); first: ${failures.samples[0]?.message}`, {
-      details: { ...out },
-    });
+    throw new IrunError(
+      Codes.BULK_PARTIAL_FAILURE,
+      `restoreDeleted: ${failures.count} key(s) failed (${out.counts.restored} restored); first: ${failures.samples[0]?.message}`,
+      {
+        details: { ...out },
+      },
+    );
   }
   return out;
 }
@@ -933,18 +1188,36 @@ async function restoreDeletedWork(ctx: ActionContext, input: RestoreDeletedInput
 // Single-object helpers
 
 /** The newest entry (version or delete marker) of a key, or undefined when it has none. */
-async function latestOf(ctx: ActionContext, s3: S3Client, bucket: string, key: string): Promise<VersionEntry | undefined> {
+async function latestOf(
+  ctx: ActionContext,
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<VersionEntry | undefined> {
   const { ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
   // The key sorts before every longer key with the same prefix, so its newest entry comes first.
-  const out = await send<ListObjectVersionsCommandOutput>(s3, new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 1 }), ctx);
+  const out = await send<ListObjectVersionsCommandOutput>(
+    s3,
+    new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 1 }),
+    ctx,
+  );
   const first = mergePage(out)[0];
   return first && first.key === key ? first : undefined;
 }
 
-async function head(ctx: ActionContext, s3: S3Client, bucket: string, key: string, versionId?: string): Promise<HeadObjectCommandOutput | undefined> {
+async function head(
+  ctx: ActionContext,
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<HeadObjectCommandOutput | undefined> {
   const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
   try {
-    return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }), { abortSignal: ctx.signal })) as HeadObjectCommandOutput;
+    return (await s3.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+      { abortSignal: ctx.signal },
+    )) as HeadObjectCommandOutput;
   } catch (err) {
     const name = awsErrorName(err);
     if (name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchVersion') return undefined;
@@ -1050,7 +1323,12 @@ export const objectActions: Record<string, ActionDefinition> = {
     permissions: ['s3:ListBucket'],
     input: {
       type: 'object',
-      properties: { bucket: BUCKET, region: REGION, prefix: PREFIX, maxKeys: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000, description: 'Most items returned' } },
+      properties: {
+        bucket: BUCKET,
+        region: REGION,
+        prefix: PREFIX,
+        maxKeys: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000, description: 'Most items returned' },
+      },
       required: ['bucket'],
       additionalProperties: false,
     },
@@ -1059,7 +1337,19 @@ export const objectActions: Record<string, ActionDefinition> = {
       properties: {
         bucket: { type: 'string' },
         prefix: { type: ['string', 'null'] },
-        objects: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, size: { type: 'integer' }, lastModified: { type: 'string' }, etag: { type: 'string' }, storageClass: { type: 'string' } } } },
+        objects: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              key: { type: 'string' },
+              size: { type: 'integer' },
+              lastModified: { type: 'string' },
+              etag: { type: 'string' },
+              storageClass: { type: 'string' },
+            },
+          },
+        },
         count: { type: 'integer' },
         truncated: { type: 'boolean' },
       },
@@ -1082,7 +1372,15 @@ export const objectActions: Record<string, ActionDefinition> = {
               truncated = true;
               break;
             }
-            objects.push(plain({ key: o.Key, size: o.Size, lastModified: o.LastModified, etag: o.ETag, storageClass: o.StorageClass }));
+            objects.push(
+              plain({
+                key: o.Key,
+                size: o.Size,
+                lastModified: o.LastModified,
+                etag: o.ETag,
+                storageClass: o.StorageClass,
+              }),
+            );
           }
           if (truncated) break;
           if (objects.length >= max && page.IsTruncated) {
@@ -1100,13 +1398,19 @@ export const objectActions: Record<string, ActionDefinition> = {
 
   listObjectVersions: defineAction<{ bucket: string; region?: string; prefix?: string; max?: number }>({
     title: 'List object versions',
-    description: 'List object versions and delete markers under a prefix (ListObjectVersions, following key and version-id markers), up to max entries.',
+    description:
+      'List object versions and delete markers under a prefix (ListObjectVersions, following key and version-id markers), up to max entries.',
     docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html',
     effect: 'read',
     permissions: ['s3:ListBucketVersions'],
     input: {
       type: 'object',
-      properties: { bucket: BUCKET, region: REGION, prefix: PREFIX, max: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000, description: 'Most entries returned' } },
+      properties: {
+        bucket: BUCKET,
+        region: REGION,
+        prefix: PREFIX,
+        max: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000, description: 'Most entries returned' },
+      },
       required: ['bucket'],
       additionalProperties: false,
     },
@@ -1130,7 +1434,9 @@ export const objectActions: Record<string, ActionDefinition> = {
       const deleteMarkers: VersionEntry[] = [];
       let n = 0;
       let truncated = false;
-      outer: for await (const page of versionPages(ctx, s3, input.bucket, input.prefix, { pageSize: Math.min(1000, max) })) {
+      outer: for await (const page of versionPages(ctx, s3, input.bucket, input.prefix, {
+        pageSize: Math.min(1000, max),
+      })) {
         for (const e of page) {
           if (n >= max) {
             truncated = true;
@@ -1146,7 +1452,8 @@ export const objectActions: Record<string, ActionDefinition> = {
 
   headObject: defineAction<ObjectRef>({
     title: 'Object metadata',
-    description: 'Read an object version\'s metadata (HeadObject): size, storage class, restore status, encryption, Object Lock. A missing object is a result (exists: false).',
+    description:
+      "Read an object version's metadata (HeadObject): size, storage class, restore status, encryption, Object Lock. A missing object is a result (exists: false).",
     docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html',
     effect: 'read',
     permissions: ['s3:GetObject', 's3:GetObjectVersion'],
@@ -1176,7 +1483,8 @@ export const objectActions: Record<string, ActionDefinition> = {
 
   getObjectAcl: defineAction<ObjectRef>({
     title: 'Object ACL',
-    description: 'Read the ACL of one object version (GetObjectAcl) and flag grants to AllUsers / AuthenticatedUsers and to other accounts.',
+    description:
+      'Read the ACL of one object version (GetObjectAcl) and flag grants to AllUsers / AuthenticatedUsers and to other accounts.',
     docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAcl.html',
     effect: 'read',
     permissions: ['s3:GetObjectAcl', 's3:GetObjectVersionAcl'],
@@ -1199,7 +1507,15 @@ export const objectActions: Record<string, ActionDefinition> = {
       const s3 = await s3For(ctx, input.bucket, input.region);
       const acl = await getAcl(ctx, s3, input.bucket, input.key, input.versionId);
       const v = classifyAcl(acl, undefined);
-      return { bucket: input.bucket, key: input.key, versionId: input.versionId ?? null, ...acl, public: v.public, crossAccount: v.crossAccount, offending: v.offending };
+      return {
+        bucket: input.bucket,
+        key: input.key,
+        versionId: input.versionId ?? null,
+        ...acl,
+        public: v.public,
+        crossAccount: v.crossAccount,
+        offending: v.offending,
+      };
     },
   }),
 
@@ -1210,7 +1526,14 @@ export const objectActions: Record<string, ActionDefinition> = {
       'Skipped when the bucket enforces bucket-owner object ownership (ACLs disabled). Undo puts the saved Owner and Grants back.',
     docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectAcl.html',
     effect: 'mutate',
-    permissions: ['s3:GetObjectAcl', 's3:GetObjectVersionAcl', 's3:PutObjectAcl', 's3:PutObjectVersionAcl', 's3:GetBucketAcl', 's3:GetBucketOwnershipControls'],
+    permissions: [
+      's3:GetObjectAcl',
+      's3:GetObjectVersionAcl',
+      's3:PutObjectAcl',
+      's3:PutObjectVersionAcl',
+      's3:GetBucketAcl',
+      's3:GetBucketOwnershipControls',
+    ],
     input: objectInput(),
     output: {
       type: 'object',
@@ -1233,7 +1556,12 @@ export const objectActions: Record<string, ActionDefinition> = {
         acl = await getAcl(ctx, s3, input.bucket, input.key, input.versionId);
       }
       const before = { ownership: scope.ownership, bucketOwnerId: scope.bucketOwnerId, acl };
-      await ctx.evidence.save('object-acl-before', { bucket: input.bucket, key: input.key, versionId: input.versionId ?? null, ...before });
+      await ctx.evidence.save('object-acl-before', {
+        bucket: input.bucket,
+        key: input.key,
+        versionId: input.versionId ?? null,
+        ...before,
+      });
       return before;
     },
     async run(ctx, input, captured) {
@@ -1245,9 +1573,21 @@ export const objectActions: Record<string, ActionDefinition> = {
         return { changed: false, reason: 'already owner-only', before: before.acl, after: before.acl };
       }
       const s3 = await s3For(ctx, input.bucket, input.region);
-      await putAcl(ctx, s3, input.bucket, input.key, input.versionId, ownerOnlyAcl(before.acl.owner, before.bucketOwnerId));
+      await putAcl(
+        ctx,
+        s3,
+        input.bucket,
+        input.key,
+        input.versionId,
+        ownerOnlyAcl(before.acl.owner, before.bucketOwnerId),
+      );
       const after = await getAcl(ctx, s3, input.bucket, input.key, input.versionId);
-      await ctx.evidence.save('object-acl-after', { bucket: input.bucket, key: input.key, versionId: input.versionId ?? null, acl: after });
+      await ctx.evidence.save('object-acl-after', {
+        bucket: input.bucket,
+        key: input.key,
+        versionId: input.versionId ?? null,
+        acl: after,
+      });
       return { changed: true, before: before.acl, after };
     },
     async preview(_ctx, input, before) {
@@ -1281,14 +1621,26 @@ export const objectActions: Record<string, ActionDefinition> = {
       'Objects over 5 GB need UploadPartCopy and fail clearly. Undo deletes the new version.',
     docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/RestoringPreviousVersions.html',
     effect: 'mutate',
-    permissions: ['s3:GetObjectVersion', 's3:GetObjectVersionTagging', 's3:PutObject', 's3:ListBucketVersions', 's3:DeleteObjectVersion'],
+    permissions: [
+      's3:GetObjectVersion',
+      's3:GetObjectVersionTagging',
+      's3:PutObject',
+      's3:ListBucketVersions',
+      's3:DeleteObjectVersion',
+    ],
     input: objectInput({}, ['bucket', 'key', 'versionId']),
     output: {
       type: 'object',
       properties: {
         changed: { type: 'boolean' },
-        before: { type: 'object', properties: { versionId: { type: ['string', 'null'] }, deleteMarker: { type: 'boolean' } } },
-        after: { type: 'object', properties: { versionId: { type: ['string', 'null'] }, sourceVersionId: { type: 'string' } } },
+        before: {
+          type: 'object',
+          properties: { versionId: { type: ['string', 'null'] }, deleteMarker: { type: 'boolean' } },
+        },
+        after: {
+          type: 'object',
+          properties: { versionId: { type: ['string', 'null'] }, sourceVersionId: { type: 'string' } },
+        },
         newVersionId: { type: ['string', 'null'] },
         reason: { type: 'string' },
       },
@@ -1299,7 +1651,12 @@ export const objectActions: Record<string, ActionDefinition> = {
       const s3 = await s3For(ctx, input.bucket, input.region);
       const latest = await latestOf(ctx, s3, input.bucket, input.key);
       const src = await head(ctx, s3, input.bucket, input.key, input.versionId);
-      if (!src) throw new IrunError(Codes.ACTION_FAILED, `s3://${input.bucket}/${input.key} has no version ${input.versionId}`, { details: { bucket: input.bucket, key: input.key, versionId: input.versionId } });
+      if (!src)
+        throw new IrunError(
+          Codes.ACTION_FAILED,
+          `s3://${input.bucket}/${input.key} has no version ${input.versionId}`,
+          { details: { bucket: input.bucket, key: input.key, versionId: input.versionId } },
+        );
       const before: RestoreVersionBefore = {
         current: latest ? { versionId: latest.versionId, deleteMarker: latest.deleteMarker } : null,
         source: plain({ versionId: input.versionId, size: src.ContentLength, storageClass: src.StorageClass }),
@@ -1309,21 +1666,46 @@ export const objectActions: Record<string, ActionDefinition> = {
     },
     async run(ctx, input, captured) {
       const before = captured ?? (await objectActions.restoreObjectVersion.capture!(ctx, input));
-      const prior = { versionId: before.current?.versionId ?? null, deleteMarker: before.current?.deleteMarker ?? false };
+      const prior = {
+        versionId: before.current?.versionId ?? null,
+        deleteMarker: before.current?.deleteMarker ?? false,
+      };
       if (before.current && !before.current.deleteMarker && before.current.versionId === input.versionId) {
-        return { changed: false, reason: 'that version is already the current one', before: prior, after: { versionId: input.versionId, sourceVersionId: input.versionId }, newVersionId: null };
+        return {
+          changed: false,
+          reason: 'that version is already the current one',
+          before: prior,
+          after: { versionId: input.versionId, sourceVersionId: input.versionId },
+          newVersionId: null,
+        };
       }
-      if ((before.source.size ?? 0) > MAX_COPY_BYTES) throw tooLarge(input.bucket, input.key, input.versionId, before.source.size!);
+      if ((before.source.size ?? 0) > MAX_COPY_BYTES)
+        throw tooLarge(input.bucket, input.key, input.versionId, before.source.size!);
       const { CopyObjectCommand } = await import('@aws-sdk/client-s3');
       const s3 = await s3For(ctx, input.bucket, input.region);
       const out = await send<CopyObjectCommandOutput>(
         s3,
-        new CopyObjectCommand({ Bucket: input.bucket, Key: input.key, CopySource: copySource(input.bucket, input.key, input.versionId) }),
+        new CopyObjectCommand({
+          Bucket: input.bucket,
+          Key: input.key,
+          CopySource: copySource(input.bucket, input.key, input.versionId),
+        }),
         ctx,
       );
       const newVersionId = out?.VersionId ?? null;
-      await ctx.evidence.save('object-version-after', { bucket: input.bucket, key: input.key, priorVersionId: prior.versionId, newVersionId, sourceVersionId: input.versionId });
-      return { changed: true, before: prior, after: { versionId: newVersionId, sourceVersionId: input.versionId }, newVersionId };
+      await ctx.evidence.save('object-version-after', {
+        bucket: input.bucket,
+        key: input.key,
+        priorVersionId: prior.versionId,
+        newVersionId,
+        sourceVersionId: input.versionId,
+      });
+      return {
+        changed: true,
+        before: prior,
+        after: { versionId: newVersionId, sourceVersionId: input.versionId },
+        newVersionId,
+      };
     },
     async preview(_ctx, input, before) {
       const cur = before?.current;
@@ -1375,9 +1757,20 @@ export const objectActions: Record<string, ActionDefinition> = {
       const all = await keyVersions(ctx, s3, input.bucket, input.key);
       const hit = all.find((e) => e.versionId === input.versionId);
       const before: DeleteVersionBefore = hit
-        ? plain({ found: true, deleteMarker: hit.deleteMarker, isLatest: hit.isLatest, lastModified: hit.lastModified, size: hit.size })
+        ? plain({
+            found: true,
+            deleteMarker: hit.deleteMarker,
+            isLatest: hit.isLatest,
+            lastModified: hit.lastModified,
+            size: hit.size,
+          })
         : { found: false, deleteMarker: false, isLatest: false };
-      await ctx.evidence.save('object-version-before', { bucket: input.bucket, key: input.key, versionId: input.versionId, ...before });
+      await ctx.evidence.save('object-version-before', {
+        bucket: input.bucket,
+        key: input.key,
+        versionId: input.versionId,
+        ...before,
+      });
       return before;
     },
     async run(ctx, input, captured) {
@@ -1385,14 +1778,29 @@ export const objectActions: Record<string, ActionDefinition> = {
       if (!before.found) return { changed: false, deleteMarker: false, reason: 'no such version', before, after: null };
       const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
       const s3 = await s3For(ctx, input.bucket, input.region);
-      const out = await send<DeleteObjectCommandOutput>(s3, new DeleteObjectCommand({ Bucket: input.bucket, Key: input.key, VersionId: input.versionId }), ctx);
+      const out = await send<DeleteObjectCommandOutput>(
+        s3,
+        new DeleteObjectCommand({ Bucket: input.bucket, Key: input.key, VersionId: input.versionId }),
+        ctx,
+      );
       const latest = await latestOf(ctx, s3, input.bucket, input.key);
-      const after = latest ? { currentVersionId: latest.versionId, currentIsDeleteMarker: latest.deleteMarker } : { currentVersionId: null, currentIsDeleteMarker: false };
-      await ctx.evidence.save('object-version-after', { bucket: input.bucket, key: input.key, deleted: input.versionId, ...after });
+      const after = latest
+        ? { currentVersionId: latest.versionId, currentIsDeleteMarker: latest.deleteMarker }
+        : { currentVersionId: null, currentIsDeleteMarker: false };
+      await ctx.evidence.save('object-version-after', {
+        bucket: input.bucket,
+        key: input.key,
+        deleted: input.versionId,
+        ...after,
+      });
       return { changed: true, deleteMarker: out?.DeleteMarker ?? before.deleteMarker, before, after };
     },
     async preview(_ctx, input, before) {
-      if (!before?.found) return { summary: `s3://${input.bucket}/${input.key} has no version ${input.versionId}: nothing to delete`, noop: true };
+      if (!before?.found)
+        return {
+          summary: `s3://${input.bucket}/${input.key} has no version ${input.versionId}: nothing to delete`,
+          noop: true,
+        };
       return {
         summary: before.deleteMarker
           ? `Remove delete marker ${input.versionId} of s3://${input.bucket}/${input.key}${before.isLatest ? ', restoring the object' : ''}`
@@ -1403,18 +1811,27 @@ export const objectActions: Record<string, ActionDefinition> = {
     },
     reversible(_input, before) {
       if (!before?.found) return true;
-      if (!before.deleteMarker) return 'a deleted object version is gone for good: S3 cannot recreate it (only a delete marker can be put back)';
-      if (!before.isLatest) return 'the removed delete marker was not the latest version; a new marker would hide the current object instead of restoring the old state';
+      if (!before.deleteMarker)
+        return 'a deleted object version is gone for good: S3 cannot recreate it (only a delete marker can be put back)';
+      if (!before.isLatest)
+        return 'the removed delete marker was not the latest version; a new marker would hide the current object instead of restoring the old state';
       return true;
     },
     async undo(ctx, input, before) {
       if (!before?.found) return { created: null };
       if (!before.deleteMarker || !before.isLatest) {
-        throw new IrunError(Codes.ACTION_FAILED, `deleting version ${input.versionId} of s3://${input.bucket}/${input.key} cannot be undone`);
+        throw new IrunError(
+          Codes.ACTION_FAILED,
+          `deleting version ${input.versionId} of s3://${input.bucket}/${input.key} cannot be undone`,
+        );
       }
       const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
       const s3 = await s3For(ctx, input.bucket, input.region);
-      const out = await send<DeleteObjectCommandOutput>(s3, new DeleteObjectCommand({ Bucket: input.bucket, Key: input.key }), ctx);
+      const out = await send<DeleteObjectCommandOutput>(
+        s3,
+        new DeleteObjectCommand({ Bucket: input.bucket, Key: input.key }),
+        ctx,
+      );
       return { createdDeleteMarker: out?.VersionId ?? null };
     },
   }),
@@ -1428,9 +1845,19 @@ export const objectActions: Record<string, ActionDefinition> = {
     effect: 'mutate',
     permissions: ['s3:RestoreObject', 's3:GetObject', 's3:GetObjectVersion'],
     input: objectInput({
-      days: { type: 'integer', minimum: 1, maximum: 365, default: 7, description: 'Days the restored copy stays available' },
+      days: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 365,
+        default: 7,
+        description: 'Days the restored copy stays available',
+      },
       tier: { type: 'string', enum: ['Standard', 'Bulk', 'Expedited'], default: 'Standard' },
-      wait: { type: 'boolean', default: false, description: 'Poll HeadObject until the copy is available (or the step times out)' },
+      wait: {
+        type: 'boolean',
+        default: false,
+        description: 'Poll HeadObject until the copy is available (or the step times out)',
+      },
       pollSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 60 },
     }),
     output: {
@@ -1451,23 +1878,48 @@ export const objectActions: Record<string, ActionDefinition> = {
       const s3 = await s3For(ctx, input.bucket, input.region);
       const h = await head(ctx, s3, input.bucket, input.key, input.versionId);
       const before: RestoreArchivedBefore = h
-        ? plain({ exists: true, storageClass: h.StorageClass ?? 'STANDARD', archiveStatus: h.ArchiveStatus, restore: parseRestore(h.Restore) })
+        ? plain({
+            exists: true,
+            storageClass: h.StorageClass ?? 'STANDARD',
+            archiveStatus: h.ArchiveStatus,
+            restore: parseRestore(h.Restore),
+          })
         : { exists: false, storageClass: 'NONE', restore: null };
-      await ctx.evidence.save('object-restore-before', { bucket: input.bucket, key: input.key, versionId: input.versionId ?? null, ...before });
+      await ctx.evidence.save('object-restore-before', {
+        bucket: input.bucket,
+        key: input.key,
+        versionId: input.versionId ?? null,
+        ...before,
+      });
       return before;
     },
     async run(ctx, input, captured) {
       const before = captured ?? (await objectActions.restoreArchived.capture!(ctx, input));
-      if (!before.exists) throw new IrunError(Codes.ACTION_FAILED, `s3://${input.bucket}/${input.key} does not exist${input.versionId ? ` (version ${input.versionId})` : ''}`);
+      if (!before.exists)
+        throw new IrunError(
+          Codes.ACTION_FAILED,
+          `s3://${input.bucket}/${input.key} does not exist${input.versionId ? ` (version ${input.versionId})` : ''}`,
+        );
       const s3 = await s3For(ctx, input.bucket, input.region);
       let requested = false;
       if (needsRestore(before)) {
         const { RestoreObjectCommand } = await import('@aws-sdk/client-s3');
         const tier = input.tier ?? 'Standard';
         // Intelligent-Tiering archive tiers restore into the frequent tier: Days is not allowed.
-        const request = before.storageClass === 'INTELLIGENT_TIERING' ? { GlacierJobParameters: { Tier: tier } } : { Days: input.days ?? 7, GlacierJobParameters: { Tier: tier } };
+        const request =
+          before.storageClass === 'INTELLIGENT_TIERING'
+            ? { GlacierJobParameters: { Tier: tier } }
+            : { Days: input.days ?? 7, GlacierJobParameters: { Tier: tier } };
         try {
-          await s3.send(new RestoreObjectCommand({ Bucket: input.bucket, Key: input.key, ...(input.versionId ? { VersionId: input.versionId } : {}), RestoreRequest: request }), { abortSignal: ctx.signal });
+          await s3.send(
+            new RestoreObjectCommand({
+              Bucket: input.bucket,
+              Key: input.key,
+              ...(input.versionId ? { VersionId: input.versionId } : {}),
+              RestoreRequest: request,
+            }),
+            { abortSignal: ctx.signal },
+          );
           requested = true;
         } catch (err) {
           if (awsErrorName(err) !== 'RestoreAlreadyInProgress') throw toIrunError(err, 'RestoreObject');
@@ -1484,12 +1936,26 @@ export const objectActions: Record<string, ActionDefinition> = {
           restore = parseRestore(h?.Restore);
         }
       }
-      const archived = ARCHIVED.has(before.storageClass) || (before.storageClass === 'INTELLIGENT_TIERING' && !!before.archiveStatus);
-      const restored = !archived || (restore !== null && !restore.ongoing) || (before.storageClass === 'INTELLIGENT_TIERING' && !h?.ArchiveStatus);
+      const archived =
+        ARCHIVED.has(before.storageClass) || (before.storageClass === 'INTELLIGENT_TIERING' && !!before.archiveStatus);
+      const restored =
+        !archived ||
+        (restore !== null && !restore.ongoing) ||
+        (before.storageClass === 'INTELLIGENT_TIERING' && !h?.ArchiveStatus);
       await ctx.evidence.save('object-restore-after', { bucket: input.bucket, key: input.key, requested, restore });
-      const out: Record<string, unknown> = { changed: requested, requested, restored, storageClass: before.storageClass, restore, before };
+      const out: Record<string, unknown> = {
+        changed: requested,
+        requested,
+        restored,
+        storageClass: before.storageClass,
+        restore,
+        before,
+      };
       if (!archived) out.reason = `storage class ${before.storageClass} needs no restore`;
-      else if (!requested) out.reason = before.restore?.ongoing ? 'a restore is already in progress' : 'a restored copy is already available';
+      else if (!requested)
+        out.reason = before.restore?.ongoing
+          ? 'a restore is already in progress'
+          : 'a restored copy is already available';
       return out;
     },
     async preview(_ctx, input, before) {
@@ -1502,7 +1968,8 @@ export const objectActions: Record<string, ActionDefinition> = {
         before: before ?? null,
       };
     },
-    reversible: () => 'a restore request cannot be withdrawn; the temporary copy expires on its own after the requested days',
+    reversible: () =>
+      'a restore request cannot be withdrawn; the temporary copy expires on its own after the requested days',
   }),
 
   resetObjectAcls: defineAction<ResetObjectAclsInput, ResetObjectAclsOutput, AclScope>({
@@ -1533,10 +2000,19 @@ export const objectActions: Record<string, ActionDefinition> = {
         region: REGION,
         prefix: PREFIX,
         keys: { type: 'array', items: KEY, minItems: 1, description: 'Only these keys (instead of a prefix)' },
-        allVersions: { type: 'boolean', default: true, description: 'Every version (ACLs are per version), or only the current ones' },
+        allVersions: {
+          type: 'boolean',
+          default: true,
+          description: 'Every version (ACLs are per version), or only the current ones',
+        },
         concurrency: CONCURRENCY,
         removeCrossAccount: { type: 'boolean', default: false, description: 'Also remove grants to other accounts' },
-        batchThreshold: { type: 'integer', minimum: 1, default: 100000, description: 'Above this many versions, use S3 Batch Operations' },
+        batchThreshold: {
+          type: 'integer',
+          minimum: 1,
+          default: 100000,
+          description: 'Above this many versions, use S3 Batch Operations',
+        },
         batch: {
           type: 'object',
           properties: {
@@ -1590,13 +2066,18 @@ export const objectActions: Record<string, ActionDefinition> = {
     example: { bucket: 'example-bucket', prefix: 'exports/' },
     async capture(ctx, input) {
       const scope = await aclScope(ctx, input.bucket, input.region);
-      await ctx.evidence.save('object-acls-scope-before', { ...scope, prefix: input.prefix ?? null, keys: input.keys?.length ?? null });
+      await ctx.evidence.save('object-acls-scope-before', {
+        ...scope,
+        prefix: input.prefix ?? null,
+        keys: input.keys?.length ?? null,
+      });
       return scope;
     },
     run: resetObjectAclsRun,
     async preview(ctx, input, captured) {
       const scope = captured ?? (await aclScope(ctx, input.bucket, input.region));
-      if (scope.ownership === 'BucketOwnerEnforced') return { summary: `Skip: ${ENFORCED_REASON}`, noop: true, details: { ownership: scope.ownership } };
+      if (scope.ownership === 'BucketOwnerEnforced')
+        return { summary: `Skip: ${ENFORCED_REASON}`, noop: true, details: { ownership: scope.ownership } };
       const s3 = await s3For(ctx, input.bucket, input.region);
       const threshold = input.batchThreshold ?? 100_000;
       const total = await countTargets(ctx, s3, input, threshold, input.concurrency ?? 16);
@@ -1610,9 +2091,23 @@ export const objectActions: Record<string, ActionDefinition> = {
         };
       }
       const samples: { key: string; versionId: string; grants: string[] }[] = [];
-      const { counts, failures } = await scanAndReset(ctx, s3, input, scope, false, total, new EvidenceChunks(ctx, 'unused'), (t, acl) => {
-        if (samples.length < ERROR_SAMPLES) samples.push({ key: t.key, versionId: t.versionId, grants: classifyAcl(acl, scope.bucketOwnerId ?? undefined).offending });
-      });
+      const { counts, failures } = await scanAndReset(
+        ctx,
+        s3,
+        input,
+        scope,
+        false,
+        total,
+        new EvidenceChunks(ctx, 'unused'),
+        (t, acl) => {
+          if (samples.length < ERROR_SAMPLES)
+            samples.push({
+              key: t.key,
+              versionId: t.versionId,
+              grants: classifyAcl(acl, scope.bucketOwnerId ?? undefined).offending,
+            });
+        },
+      );
       const would = counts.scanned - counts.unchanged;
       return {
         summary: `Reset to owner-only the ACL of ${would} of ${counts.scanned} object versions under ${where}${failures.count ? ` (${failures.count} could not be read)` : ''}`,
@@ -1628,7 +2123,11 @@ export const objectActions: Record<string, ActionDefinition> = {
     },
     async undo(ctx, input, _before, output) {
       if (!output || output.mode === 'skipped' || !output.changed) return { restored: 0 };
-      if (output.mode === 'batch') throw new IrunError(Codes.ACTION_FAILED, `cannot undo resetObjectAcls on ${input.bucket}: ${BATCH_MANUAL_UNDO}`);
+      if (output.mode === 'batch')
+        throw new IrunError(
+          Codes.ACTION_FAILED,
+          `cannot undo resetObjectAcls on ${input.bucket}: ${BATCH_MANUAL_UNDO}`,
+        );
       return restoreAclsFromEvidence(ctx, input, output.evidence);
     },
   }),
@@ -1640,7 +2139,14 @@ export const objectActions: Record<string, ActionDefinition> = {
       'written before `since`. Keys with no earlier version are reported as unrecoverable (look for other copies). Undo re-creates the markers and deletes the copies.',
     docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/RestoringPreviousVersions.html',
     effect: 'mutate',
-    permissions: ['s3:ListBucketVersions', 's3:DeleteObjectVersion', 's3:DeleteObject', 's3:GetObjectVersion', 's3:GetObjectVersionTagging', 's3:PutObject'],
+    permissions: [
+      's3:ListBucketVersions',
+      's3:DeleteObjectVersion',
+      's3:DeleteObject',
+      's3:GetObjectVersion',
+      's3:GetObjectVersionTagging',
+      's3:PutObject',
+    ],
     input: {
       type: 'object',
       properties: {
@@ -1648,7 +2154,11 @@ export const objectActions: Record<string, ActionDefinition> = {
         region: REGION,
         keys: { type: 'array', items: KEY, minItems: 1 },
         prefix: PREFIX,
-        since: { type: 'string', format: 'date-time', description: 'Start of the incident window: versions written before it are the good ones' },
+        since: {
+          type: 'string',
+          format: 'date-time',
+          description: 'Start of the incident window: versions written before it are the good ones',
+        },
         until: { type: 'string', format: 'date-time', description: 'End of the incident window' },
         concurrency: CONCURRENCY,
       },
@@ -1673,9 +2183,18 @@ export const objectActions: Record<string, ActionDefinition> = {
             failed: { type: 'integer' },
           },
         },
-        restored: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, action: { type: 'string' } } } },
-        unrecoverable: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, reason: { type: 'string' } } } },
-        skipped: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, reason: { type: 'string' } } } },
+        restored: {
+          type: 'array',
+          items: { type: 'object', properties: { key: { type: 'string' }, action: { type: 'string' } } },
+        },
+        unrecoverable: {
+          type: 'array',
+          items: { type: 'object', properties: { key: { type: 'string' }, reason: { type: 'string' } } },
+        },
+        skipped: {
+          type: 'array',
+          items: { type: 'object', properties: { key: { type: 'string' }, reason: { type: 'string' } } },
+        },
         truncated: { type: 'boolean' },
         evidence: { type: 'object', properties: { before: EVIDENCE_FILES, changes: EVIDENCE_FILES } },
         errors: ERROR_LIST,
@@ -1686,7 +2205,13 @@ export const objectActions: Record<string, ActionDefinition> = {
     },
     example: { bucket: 'example-bucket', prefix: 'exports/', since: '2024-05-01T00:00:00Z' },
     async capture(ctx, input) {
-      const scope = { bucket: input.bucket, prefix: input.prefix ?? null, keys: input.keys?.length ?? null, since: input.since ?? null, until: input.until ?? null };
+      const scope = {
+        bucket: input.bucket,
+        prefix: input.prefix ?? null,
+        keys: input.keys?.length ?? null,
+        since: input.since ?? null,
+        until: input.until ?? null,
+      };
       await ctx.evidence.save('restore-deleted-scope-before', scope);
       return scope;
     },
@@ -1700,7 +2225,13 @@ export const objectActions: Record<string, ActionDefinition> = {
         summary: `Restore ${c.removedDeleteMarkers + c.copiedBack} of ${c.keys} keys in s3://${input.bucket} (${c.removedDeleteMarkers} delete markers to remove, ${c.copiedBack} versions to copy back); ${c.unrecoverable} unrecoverable`,
         noop: c.removedDeleteMarkers + c.copiedBack === 0,
         before: { keysToRestore: plan.before.keysToRestore },
-        details: { counts: c, restore: plan.restored, unrecoverable: plan.unrecoverable, skipped: plan.skipped, truncated: plan.truncated },
+        details: {
+          counts: c,
+          restore: plan.restored,
+          unrecoverable: plan.unrecoverable,
+          skipped: plan.skipped,
+          truncated: plan.truncated,
+        },
       };
     },
     reversible: () => true,
@@ -1719,7 +2250,11 @@ export const objectActions: Record<string, ActionDefinition> = {
               if (change.action === 'removeDeleteMarker') {
                 await send(s3, new DeleteObjectCommand({ Bucket: input.bucket, Key: change.key }), ctx);
               } else {
-                await send(s3, new DeleteObjectCommand({ Bucket: input.bucket, Key: change.key, VersionId: change.newVersionId }), ctx);
+                await send(
+                  s3,
+                  new DeleteObjectCommand({ Bucket: input.bucket, Key: change.key, VersionId: change.newVersionId }),
+                  ctx,
+                );
               }
               undone++;
             } catch (err) {
@@ -1731,9 +2266,13 @@ export const objectActions: Record<string, ActionDefinition> = {
         await pool.drain();
       }
       if (failures.count > 0) {
-        throw new IrunError(Codes.BULK_PARTIAL_FAILURE, `undo restoreDeleted: ${failures.count} key(s) could not be reverted (${undone} reverted)`, {
-          details: { undone, failed: failures.count, errors: failures.samples },
-        });
+        throw new IrunError(
+          Codes.BULK_PARTIAL_FAILURE,
+          `undo restoreDeleted: ${failures.count} key(s) could not be reverted (${undone} reverted)`,
+          {
+            details: { undone, failed: failures.count, errors: failures.samples },
+          },
+        );
       }
       return { undone };
     },

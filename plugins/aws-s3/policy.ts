@@ -109,7 +109,9 @@ export function statementHash(statement: PolicyStatement): string {
 
 /** A stable id for a statement: its Sid when it has a non-empty one, else `sha224:<hash>`. */
 export function statementId(statement: PolicyStatement): string {
-  return typeof statement.Sid === 'string' && statement.Sid !== '' ? statement.Sid : `sha224:${statementHash(statement)}`;
+  return typeof statement.Sid === 'string' && statement.Sid !== ''
+    ? statement.Sid
+    : `sha224:${statementHash(statement)}`;
 }
 
 function isWildcardValue(v: unknown): boolean {
@@ -191,7 +193,10 @@ export interface StatementAnalysis {
 }
 
 /** Analyse every statement of a policy. `allowAccounts` is used for `crossAccount`. */
-export function analyzePolicy(policy: PolicyDocument | null | undefined, allowAccounts: readonly string[] = []): StatementAnalysis[] {
+export function analyzePolicy(
+  policy: PolicyDocument | null | undefined,
+  allowAccounts: readonly string[] = [],
+): StatementAnalysis[] {
   return statementsOf(policy).map((statement, index) => {
     const reason = publicReason(statement);
     return {
@@ -236,7 +241,8 @@ export function mergeBpa(current: BpaConfig | null | undefined, input: object): 
   const requested = input as Record<string, unknown>;
   const base = normalizeBpa(current);
   const asked = BPA_FLAGS.filter((f) => typeof requested[BPA_INPUT_NAMES[f]] === 'boolean');
-  if (asked.length === 0) return { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+  if (asked.length === 0)
+    return { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
   const out = { ...base };
   for (const f of asked) out[f] = requested[BPA_INPUT_NAMES[f]] === true;
   return out;
@@ -256,7 +262,10 @@ export const BPA_INPUT_SCHEMA: Record<string, Record<string, unknown>> = {
   blockPublicAcls: { type: 'boolean', description: 'Reject requests that add public ACLs.' },
   ignorePublicAcls: { type: 'boolean', description: 'Ignore existing public ACLs.' },
   blockPublicPolicy: { type: 'boolean', description: 'Reject bucket policies that grant public access.' },
-  restrictPublicBuckets: { type: 'boolean', description: 'Only AWS services and the owner account may use a public policy.' },
+  restrictPublicBuckets: {
+    type: 'boolean',
+    description: 'Only AWS services and the owner account may use a public policy.',
+  },
 };
 
 /** JSON Schema of a flag set in outputs (AWS field names); null when not configured. */

@@ -8,7 +8,12 @@
  */
 import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { Codes, IrunError } from '../../engine/errors.js';
-import { defineAction, type ActionContext, type ActionDefinition, type PlannedChange } from '../../engine/plugins/api.js';
+import {
+  defineAction,
+  type ActionContext,
+  type ActionDefinition,
+  type PlannedChange,
+} from '../../engine/plugins/api.js';
 import { client, send } from '../aws-common/index.js';
 import {
   BPA_CONFIG_SCHEMA,
@@ -22,7 +27,11 @@ import {
 } from '../aws-s3/policy.js';
 
 const DOCS = 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/configuring-block-public-access-account.html';
-const ACCOUNT_ID = { type: 'string', pattern: '^\\d{12}$', description: 'AWS account id; defaults to the run\'s account, else the caller\'s (STS GetCallerIdentity).' };
+const ACCOUNT_ID = {
+  type: 'string',
+  pattern: '^\\d{12}$',
+  description: "AWS account id; defaults to the run's account, else the caller's (STS GetCallerIdentity).",
+};
 
 /** The account's Block Public Access state: `config` null when none is set. */
 export interface AccountBpaState {
@@ -44,7 +53,8 @@ export async function resolveAccountId(ctx: ActionContext, explicit?: string, re
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   const c = await client(ctx, STSClient, region ? { region } : {});
   const out = await send<{ Account?: string }>(c, new GetCallerIdentityCommand({}), ctx);
-  if (!out?.Account) throw new IrunError(Codes.ACTION_FAILED, 'STS GetCallerIdentity returned no account id; pass accountId');
+  if (!out?.Account)
+    throw new IrunError(Codes.ACTION_FAILED, 'STS GetCallerIdentity returned no account id; pass accountId');
   ctx.shared.set(key, out.Account);
   return out.Account;
 }
@@ -72,7 +82,12 @@ async function writeAccountBpa(ctx: ActionContext, accountId: string, config: Bp
   const { PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand } = await import('@aws-sdk/client-s3-control');
   const c = await s3control(ctx);
   if (config === null) await send(c, new DeletePublicAccessBlockCommand({ AccountId: accountId }), ctx);
-  else await send(c, new PutPublicAccessBlockCommand({ AccountId: accountId, PublicAccessBlockConfiguration: { ...config } }), ctx);
+  else
+    await send(
+      c,
+      new PutPublicAccessBlockCommand({ AccountId: accountId, PublicAccessBlockConfiguration: { ...config } }),
+      ctx,
+    );
 }
 
 const stateSchema = {
@@ -117,7 +132,8 @@ function describe(state: AccountBpaState): string {
 
 const getAccountPublicAccessBlock = defineAction<{ accountId?: string }, AccountBpaState>({
   title: 'Get account Block Public Access',
-  description: 'Read the account-level Block Public Access settings (S3 Control GetPublicAccessBlock). "Not configured" is a result (configured: false, all flags effectively off).',
+  description:
+    'Read the account-level Block Public Access settings (S3 Control GetPublicAccessBlock). "Not configured" is a result (configured: false, all flags effectively off).',
   docsUrl: DOCS,
   input: { type: 'object', properties: { accountId: ACCOUNT_ID }, additionalProperties: false },
   output: stateSchema,
@@ -180,7 +196,8 @@ const putAccountPublicAccessBlock = defineAction<PutInput, ChangeOutput, Account
 
 const deleteAccountPublicAccessBlock = defineAction<{ accountId?: string }, ChangeOutput, AccountBpaState>({
   title: 'Delete account Block Public Access',
-  description: 'Remove the account-level Block Public Access configuration (S3 Control DeletePublicAccessBlock). Undo puts the previous flags back.',
+  description:
+    'Remove the account-level Block Public Access configuration (S3 Control DeletePublicAccessBlock). Undo puts the previous flags back.',
   docsUrl: DOCS,
   input: { type: 'object', properties: { accountId: ACCOUNT_ID }, additionalProperties: false },
   output: changeOutput,
@@ -196,7 +213,9 @@ const deleteAccountPublicAccessBlock = defineAction<{ accountId?: string }, Chan
   async preview(_ctx, _input, before): Promise<PlannedChange> {
     const b = requireBefore(before);
     return {
-      summary: b.configured ? `Delete Block Public Access of account ${b.accountId} (${describe(b)})` : `Account ${b.accountId} has no Block Public Access configuration`,
+      summary: b.configured
+        ? `Delete Block Public Access of account ${b.accountId} (${describe(b)})`
+        : `Account ${b.accountId} has no Block Public Access configuration`,
       noop: !b.configured,
       before: b,
       after: { accountId: b.accountId, configured: false, config: null },

@@ -64,11 +64,17 @@ export function jobToken(ctx: ActionContext): string {
   return createHash('sha256').update(`irun|${ctx.runId}|${ctx.stepId}`).digest('hex').slice(0, 64);
 }
 
-function summarize(job: JobDescriptor | undefined): Pick<AclJobResult, 'status' | 'progress' | 'failureReasons' | 'statusUpdateReason'> {
-  const out: Pick<AclJobResult, 'status' | 'progress' | 'failureReasons' | 'statusUpdateReason'> = { status: job?.Status ?? 'Unknown' };
+function summarize(
+  job: JobDescriptor | undefined,
+): Pick<AclJobResult, 'status' | 'progress' | 'failureReasons' | 'statusUpdateReason'> {
+  const out: Pick<AclJobResult, 'status' | 'progress' | 'failureReasons' | 'statusUpdateReason'> = {
+    status: job?.Status ?? 'Unknown',
+  };
   const p = job?.ProgressSummary;
-  if (p) out.progress = { total: p.TotalNumberOfTasks, succeeded: p.NumberOfTasksSucceeded, failed: p.NumberOfTasksFailed };
-  if (job?.FailureReasons?.length) out.failureReasons = job.FailureReasons.map((f) => ({ code: f.FailureCode, reason: f.FailureReason }));
+  if (p)
+    out.progress = { total: p.TotalNumberOfTasks, succeeded: p.NumberOfTasksSucceeded, failed: p.NumberOfTasksFailed };
+  if (job?.FailureReasons?.length)
+    out.failureReasons = job.FailureReasons.map((f) => ({ code: f.FailureCode, reason: f.FailureReason }));
   if (job?.StatusUpdateReason) out.statusUpdateReason = job.StatusUpdateReason;
   return plain(out);
 }
@@ -87,14 +93,21 @@ export async function runAclJob(ctx: ActionContext, p: AclJobParams): Promise<Ac
   if (!etag) {
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
     const s3 = await s3For(ctx, p.manifest.bucket, region);
-    const head = await send<{ ETag?: string }>(s3, new HeadObjectCommand({ Bucket: p.manifest.bucket, Key: p.manifest.key }), ctx);
+    const head = await send<{ ETag?: string }>(
+      s3,
+      new HeadObjectCommand({ Bucket: p.manifest.bucket, Key: p.manifest.key }),
+      ctx,
+    );
     etag = head?.ETag;
-    if (!etag) throw new IrunError(Codes.ACTION_FAILED, `manifest s3://${p.manifest.bucket}/${p.manifest.key} has no ETag`);
+    if (!etag)
+      throw new IrunError(Codes.ACTION_FAILED, `manifest s3://${p.manifest.bucket}/${p.manifest.key} has no ETag`);
   }
   etag = etag.replace(/^"|"$/g, '');
   const objectArn = `arn:${partition}:s3:::${p.manifest.bucket}/${p.manifest.key}`;
   const token = jobToken(ctx);
-  const report = p.reportBucket ? { bucket: p.reportBucket, prefix: p.reportPrefix ?? `irun/${ctx.runId}/${ctx.stepId}` } : null;
+  const report = p.reportBucket
+    ? { bucket: p.reportBucket, prefix: p.reportPrefix ?? `irun/${ctx.runId}/${ctx.stepId}` }
+    : null;
 
   const { S3ControlClient, CreateJobCommand, DescribeJobCommand } = await import('@aws-sdk/client-s3-control');
   const s3c = await client(ctx, S3ControlClient, { region });
@@ -122,7 +135,13 @@ export async function runAclJob(ctx: ActionContext, p: AclJobParams): Promise<Ac
         Location: { ObjectArn: objectArn, ETag: etag },
       },
       Report: report
-        ? { Enabled: true, Bucket: `arn:${partition}:s3:::${report.bucket}`, Format: 'Report_CSV_20180820', Prefix: report.prefix, ReportScope: 'AllTasks' }
+        ? {
+            Enabled: true,
+            Bucket: `arn:${partition}:s3:::${report.bucket}`,
+            Format: 'Report_CSV_20180820',
+            Prefix: report.prefix,
+            ReportScope: 'AllTasks',
+          }
         : { Enabled: false },
     }),
     ctx,
@@ -133,7 +152,8 @@ export async function runAclJob(ctx: ActionContext, p: AclJobParams): Promise<Ac
 
   const base = { jobId, accountId, region, clientRequestToken: token, manifest: { objectArn, etag }, report };
   const describe = async () =>
-    (await send<{ Job?: JobDescriptor }>(s3c, new DescribeJobCommand({ AccountId: accountId, JobId: jobId }), ctx))?.Job;
+    (await send<{ Job?: JobDescriptor }>(s3c, new DescribeJobCommand({ AccountId: accountId, JobId: jobId }), ctx))
+      ?.Job;
 
   let job = await describe();
   if (p.wait === false) return { ...base, ...summarize(job), waited: false };
@@ -148,10 +168,14 @@ export async function runAclJob(ctx: ActionContext, p: AclJobParams): Promise<Ac
     try {
       await ctx.sleep(pollMs);
     } catch (cause) {
-      throw new IrunError(Codes.ABORTED, `stopped waiting for S3 Batch Operations job ${jobId}; the job keeps running in AWS`, {
-        cause,
-        details: { jobId, accountId, region },
-      });
+      throw new IrunError(
+        Codes.ABORTED,
+        `stopped waiting for S3 Batch Operations job ${jobId}; the job keeps running in AWS`,
+        {
+          cause,
+          details: { jobId, accountId, region },
+        },
+      );
     }
     job = await describe();
   }
@@ -159,8 +183,13 @@ export async function runAclJob(ctx: ActionContext, p: AclJobParams): Promise<Ac
   const failedTasks = result.progress?.failed ?? 0;
   if (result.status !== 'Complete' || failedTasks > 0) {
     const where = report ? ` (report: s3://${report.bucket}/${report.prefix})` : '';
-    const why = result.status !== 'Complete' ? `ended ${result.status}${result.statusUpdateReason ? `: ${result.statusUpdateReason}` : ''}` : `completed with ${failedTasks} failed task(s)`;
-    throw new IrunError(Codes.BATCH_JOB_FAILED, `S3 Batch Operations job ${jobId} ${why}${where}`, { details: { ...result } });
+    const why =
+      result.status !== 'Complete'
+        ? `ended ${result.status}${result.statusUpdateReason ? `: ${result.statusUpdateReason}` : ''}`
+        : `completed with ${failedTasks} failed task(s)`;
+    throw new IrunError(Codes.BATCH_JOB_FAILED, `S3 Batch Operations job ${jobId} ${why}${where}`, {
+      details: { ...result },
+    });
   }
   return result;
 }
@@ -178,8 +207,14 @@ const jobOutput: JsonSchema = {
     status: { type: 'string' },
     manifest: { type: 'object', properties: { objectArn: { type: 'string' }, etag: { type: 'string' } } },
     report: { type: ['object', 'null'], properties: { bucket: { type: 'string' }, prefix: { type: 'string' } } },
-    progress: { type: 'object', properties: { total: { type: 'integer' }, succeeded: { type: 'integer' }, failed: { type: 'integer' } } },
-    failureReasons: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, reason: { type: 'string' } } } },
+    progress: {
+      type: 'object',
+      properties: { total: { type: 'integer' }, succeeded: { type: 'integer' }, failed: { type: 'integer' } },
+    },
+    failureReasons: {
+      type: 'array',
+      items: { type: 'object', properties: { code: { type: 'string' }, reason: { type: 'string' } } },
+    },
     statusUpdateReason: { type: 'string' },
     waited: { type: 'boolean' },
   },
@@ -202,8 +237,16 @@ export const batchActions: Record<string, ActionDefinition> = {
     input: {
       type: 'object',
       properties: {
-        accountId: { type: 'string', pattern: '^\\d{12}$', description: 'Account that owns the job (default: the caller account)' },
-        roleArn: { type: 'string', pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+$', description: 'Role Batch Operations assumes' },
+        accountId: {
+          type: 'string',
+          pattern: '^\\d{12}$',
+          description: 'Account that owns the job (default: the caller account)',
+        },
+        roleArn: {
+          type: 'string',
+          pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+$',
+          description: 'Role Batch Operations assumes',
+        },
         bucket: { ...BUCKET, description: 'Bucket whose object ACLs the job resets' },
         region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
         manifest: {
@@ -215,7 +258,11 @@ export const batchActions: Record<string, ActionDefinition> = {
         reportBucket: BUCKET,
         reportPrefix: { type: 'string' },
         priority: { type: 'integer', minimum: 0, maximum: 2147483647, default: 10 },
-        ownerId: { type: 'string', minLength: 1, description: 'Canonical id given FULL_CONTROL (default: the bucket owner)' },
+        ownerId: {
+          type: 'string',
+          minLength: 1,
+          description: 'Canonical id given FULL_CONTROL (default: the bucket owner)',
+        },
         wait: { type: 'boolean', default: true },
         pollSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 15 },
         description: { type: 'string', maxLength: 256 },
@@ -243,7 +290,11 @@ export const batchActions: Record<string, ActionDefinition> = {
         summary: `Create an S3 Batch Operations job resetting to owner-only the ACL of every object version listed in s3://${input.manifest.bucket}/${input.manifest.key}`,
         before: null,
         after: { operation: 'S3PutObjectAcl', grants: ['bucket owner FULL_CONTROL'] },
-        details: { roleArn: input.roleArn, report: input.reportBucket ? `s3://${input.reportBucket}/${input.reportPrefix ?? ''}` : null, reversible: NOT_REVERSIBLE },
+        details: {
+          roleArn: input.roleArn,
+          report: input.reportBucket ? `s3://${input.reportBucket}/${input.reportPrefix ?? ''}` : null,
+          reversible: NOT_REVERSIBLE,
+        },
       };
     },
     reversible() {

@@ -3,7 +3,11 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { defineAction, definePlugin, type ActionContext } from '../../engine/plugins/api.js';
 import { client, send } from '../aws-common/index.js';
 
-const region = { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'Region of the STS endpoint (default: the step region).' };
+const region = {
+  type: 'string',
+  pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$',
+  description: 'Region of the STS endpoint (default: the step region).',
+};
 
 async function sts(ctx: ActionContext, r?: string): Promise<{ c: STSClient; m: typeof import('@aws-sdk/client-sts') }> {
   const m = await import('@aws-sdk/client-sts');
@@ -19,7 +23,8 @@ export function accessKeyType(accessKeyId: string): 'long-term' | 'session' | 'u
 
 const getCallerIdentity = defineAction<{ region?: string }, { account: string; arn: string; userId: string }>({
   title: 'Who is calling',
-  description: 'The account, ARN and user id of the credentials irun runs with (GetCallerIdentity). Needs no IAM permission.',
+  description:
+    'The account, ARN and user id of the credentials irun runs with (GetCallerIdentity). Needs no IAM permission.',
   docsUrl: 'https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html',
   input: { type: 'object', properties: { region }, additionalProperties: false },
   output: {
@@ -32,12 +37,19 @@ const getCallerIdentity = defineAction<{ region?: string }, { account: string; a
   example: {},
   async run(ctx, input) {
     const { c, m } = await sts(ctx, input.region);
-    const out = await send<{ Account?: string; Arn?: string; UserId?: string }>(c, new m.GetCallerIdentityCommand({}), ctx);
+    const out = await send<{ Account?: string; Arn?: string; UserId?: string }>(
+      c,
+      new m.GetCallerIdentityCommand({}),
+      ctx,
+    );
     return { account: out?.Account ?? '', arn: out?.Arn ?? '', userId: out?.UserId ?? '' };
   },
 });
 
-const getAccessKeyInfo = defineAction<{ accessKeyId: string; region?: string }, { accessKeyId: string; account: string; keyType: string }>({
+const getAccessKeyInfo = defineAction<
+  { accessKeyId: string; region?: string },
+  { accessKeyId: string; account: string; keyType: string }
+>({
   title: 'Account that owns an access key',
   description:
     'The account id that owns an access key (GetAccessKeyInfo), and whether the key is a long-term IAM user key (AKIA…) or an STS session key (ASIA…). Works for keys of any account.',
@@ -62,7 +74,11 @@ const getAccessKeyInfo = defineAction<{ accessKeyId: string; region?: string }, 
   example: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE' },
   async run(ctx, input) {
     const { c, m } = await sts(ctx, input.region);
-    const out = await send<{ Account?: string }>(c, new m.GetAccessKeyInfoCommand({ AccessKeyId: input.accessKeyId }), ctx);
+    const out = await send<{ Account?: string }>(
+      c,
+      new m.GetAccessKeyInfoCommand({ AccessKeyId: input.accessKeyId }),
+      ctx,
+    );
     return { accessKeyId: input.accessKeyId, account: out?.Account ?? '', keyType: accessKeyType(input.accessKeyId) };
   },
 });

@@ -46,7 +46,14 @@ const assert = defineAction<{ that: unknown; message?: string }, { ok: true }>({
   example: { that: true, message: 'must hold' },
   async run(_ctx, input) {
     const v = input.that;
-    const ok = !(v === false || v === null || v === undefined || v === 0 || v === '' || (Array.isArray(v) && v.length === 0));
+    const ok = !(
+      v === false ||
+      v === null ||
+      v === undefined ||
+      v === 0 ||
+      v === '' ||
+      (Array.isArray(v) && v.length === 0)
+    );
     if (!ok) throw new IrunError(Codes.ASSERTION, input.message ?? 'assertion failed');
     return { ok: true };
   },
@@ -54,7 +61,8 @@ const assert = defineAction<{ that: unknown; message?: string }, { ok: true }>({
 
 const wait = defineAction<{ duration: string | number; reason?: string }, { waitedMs: number }>({
   title: 'Wait',
-  description: 'Sleep for a duration (e.g. while IAM changes propagate); ends early when the run is cancelled or the step times out.',
+  description:
+    'Sleep for a duration (e.g. while IAM changes propagate); ends early when the run is cancelled or the step times out.',
   input: {
     type: 'object',
     properties: {
@@ -94,11 +102,23 @@ const http = defineAction<HttpInput, { status: number; headers: Record<string, s
     type: 'object',
     properties: {
       url: { type: 'string', format: 'uri', description: 'http(s) URL.' },
-      method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], description: 'Default POST when a body is given, else GET.' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers (e.g. Authorization).' },
+      method: {
+        type: 'string',
+        enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        description: 'Default POST when a body is given, else GET.',
+      },
+      headers: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'Request headers (e.g. Authorization).',
+      },
       body: { description: 'JSON body (objects are serialised; strings are sent as is).' },
       timeout: { type: ['string', 'number'], description: 'Request timeout (default 30s).' },
-      expectStatus: { type: 'array', items: { type: 'integer' }, description: 'Accepted status codes (default any 2xx).' },
+      expectStatus: {
+        type: 'array',
+        items: { type: 'integer' },
+        description: 'Accepted status codes (default any 2xx).',
+      },
     },
     required: ['url'],
     additionalProperties: false,
@@ -117,7 +137,11 @@ const http = defineAction<HttpInput, { status: number; headers: Record<string, s
   },
   reversible: () => 'a webhook call cannot be taken back',
   async run(ctx, input) {
-    if (!/^https?:\/\//i.test(input.url)) throw new IrunError(Codes.ACTION_INPUT, `core.http: only http(s) URLs are allowed, got '${redactUrl(input.url)}'`);
+    if (!/^https?:\/\//i.test(input.url))
+      throw new IrunError(
+        Codes.ACTION_INPUT,
+        `core.http: only http(s) URLs are allowed, got '${redactUrl(input.url)}'`,
+      );
     const method = input.method ?? (input.body === undefined ? 'GET' : 'POST');
     const timeoutMs = parseDuration(input.timeout, 'core.http timeout') ?? 30_000;
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
@@ -125,14 +149,19 @@ const http = defineAction<HttpInput, { status: number; headers: Record<string, s
     let body: string | undefined;
     if (input.body !== undefined) {
       body = typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
-      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+        headers['content-type'] = 'application/json';
     }
     let res: Response;
     try {
       res = await fetch(input.url, { method, headers, body, signal });
     } catch (cause) {
       const timedOut = (cause as Error).name === 'TimeoutError';
-      throw new IrunError(timedOut ? Codes.TIMEOUT : 'IRUN_HTTP_ERROR', `core.http ${method} ${redactUrl(input.url)}: ${timedOut ? `no answer within ${timeoutMs}ms` : (cause as Error).message}`, { cause });
+      throw new IrunError(
+        timedOut ? Codes.TIMEOUT : 'IRUN_HTTP_ERROR',
+        `core.http ${method} ${redactUrl(input.url)}: ${timedOut ? `no answer within ${timeoutMs}ms` : (cause as Error).message}`,
+        { cause },
+      );
     }
     const text = await res.text();
     let parsed: unknown = text;
@@ -145,7 +174,9 @@ const http = defineAction<HttpInput, { status: number; headers: Record<string, s
     }
     const ok = input.expectStatus ? input.expectStatus.includes(res.status) : res.status >= 200 && res.status < 300;
     if (!ok) {
-      throw new IrunError('IRUN_HTTP_STATUS', `core.http ${method} ${redactUrl(input.url)} answered ${res.status}`, { details: { status: res.status, body: text.slice(0, 500) } });
+      throw new IrunError('IRUN_HTTP_STATUS', `core.http ${method} ${redactUrl(input.url)} answered ${res.status}`, {
+        details: { status: res.status, body: text.slice(0, 500) },
+      });
     }
     const outHeaders: Record<string, string> = {};
     res.headers.forEach((v, k) => {
@@ -167,8 +198,13 @@ function redactUrl(url: string): string {
 
 const noop = defineAction<Record<string, unknown>, { ok: true; echo?: unknown }>({
   title: 'Do nothing',
-  description: 'Does nothing and returns its input as `echo`; a placeholder while drafting a runbook, and the unit of engine benchmarks.',
-  input: { type: 'object', properties: { echo: { description: 'Returned as output.echo.' } }, additionalProperties: false },
+  description:
+    'Does nothing and returns its input as `echo`; a placeholder while drafting a runbook, and the unit of engine benchmarks.',
+  input: {
+    type: 'object',
+    properties: { echo: { description: 'Returned as output.echo.' } },
+    additionalProperties: false,
+  },
   output: { type: 'object', properties: { ok: { type: 'boolean' }, echo: {} }, required: ['ok'] },
   effect: 'read',
   permissions: [],

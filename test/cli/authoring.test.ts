@@ -12,7 +12,14 @@ describe('irun actions / schema / --help (CLI)', function () {
   it('actions --json: the whole catalogue with effect and permissions', async () => {
     const r = irun(['actions', '--json'], process.cwd());
     expect(r.status, r.stderr).to.equal(0);
-    const list = JSON.parse(r.stdout) as { id: string; namespace: string; action: string; effect: string; permissions: string[]; description: string }[];
+    const list = JSON.parse(r.stdout) as {
+      id: string;
+      namespace: string;
+      action: string;
+      effect: string;
+      permissions: string[];
+      description: string;
+    }[];
     const all = await new Registry().all();
     expect(list.map((a) => a.id).sort()).to.deep.equal(all.map((a) => a.id).sort());
     for (const a of list) {
@@ -27,10 +34,16 @@ describe('irun actions / schema / --help (CLI)', function () {
   it('actions <id>: input and output fields; an unknown id is IRUN_UNKNOWN_ACTION with a suggestion', () => {
     const r = irun(['actions', 'aws.s3.putPublicAccessBlock', '--json'], process.cwd());
     expect(r.status, r.stderr).to.equal(0);
-    const a = JSON.parse(r.stdout) as { effect: string; input: { fields: { property: string; type: string; required: boolean }[] } };
+    const a = JSON.parse(r.stdout) as {
+      effect: string;
+      input: { fields: { property: string; type: string; required: boolean }[] };
+    };
     expect(a.effect).to.equal('mutate');
     expect(a.input.fields.find((f) => f.property === 'bucket')).to.include({ type: 'string', required: true });
-    expect(a.input.fields.find((f) => f.property === 'blockPublicAcls')).to.include({ type: 'boolean', required: false });
+    expect(a.input.fields.find((f) => f.property === 'blockPublicAcls')).to.include({
+      type: 'boolean',
+      required: false,
+    });
 
     const bad = irun(['actions', 'aws.s3.putPublicAccesBlock'], process.cwd());
     expect(bad.status).to.equal(1);
@@ -65,7 +78,11 @@ describe('irun actions / schema / --help (CLI)', function () {
     const rows = schemaRows({
       type: 'object',
       required: ['a'],
-      properties: { a: { type: 'string', description: 'A.' }, b: { type: 'object', properties: { c: { type: 'boolean' } } }, d: { type: 'array', items: { type: 'object', properties: { e: { type: 'number', default: 2 } } } } },
+      properties: {
+        a: { type: 'string', description: 'A.' },
+        b: { type: 'object', properties: { c: { type: 'boolean' } } },
+        d: { type: 'array', items: { type: 'object', properties: { e: { type: 'number', default: 2 } } } },
+      },
     });
     expect(rows.map((r) => [r.property, r.type, r.required, r.description])).to.deep.equal([
       ['a', 'string', true, 'A.'],

@@ -13,7 +13,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function irun(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): CliResult {
+export function irun(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', CI: '1', IRUN_ACTOR: 'tester@ci', ...options.env },

@@ -38,7 +38,8 @@ describe('init: copy a built-in runbook to customize', () => {
       for (const s of scenarios) {
         expect(path.dirname(s)).to.equal(t.file('runbooks/scenarios'));
         const sref = SCHEMA_LINE.exec(readFileSync(s, 'utf8'))?.[1];
-        if (sref) expect(path.resolve(path.dirname(s), sref)).to.equal(path.join(PACKAGE_ROOT, 'schemas/scenario.schema.json'));
+        if (sref)
+          expect(path.resolve(path.dirname(s), sref)).to.equal(path.join(PACKAGE_ROOT, 'schemas/scenario.schema.json'));
       }
 
       let err: unknown;
@@ -57,7 +58,10 @@ describe('init: copy a built-in runbook to customize', () => {
   });
 
   it('prefers node_modules/irun/schemas when irun is installed as a dependency; --to elsewhere', () => {
-    const t = tempTree({ 'node_modules/irun/schemas/runbook.schema.json': '{}', 'node_modules/irun/schemas/scenario.schema.json': '{}' });
+    const t = tempTree({
+      'node_modules/irun/schemas/runbook.schema.json': '{}',
+      'node_modules/irun/schemas/scenario.schema.json': '{}',
+    });
     try {
       initRunbook('s3-unintended-access', { cwd: t.dir, to: 'ops/ir' });
       const text = readFileSync(t.file('ops/ir/s3-unintended-access.yaml'), 'utf8');
@@ -81,9 +85,14 @@ describe('init: copy a built-in runbook to customize', () => {
     });
     try {
       const r = initRunbook('a', { cwd: t.file('work'), builtinDir: t.file('builtin'), schemasDir: t.file('schemas') });
-      expect(r.files.map((f) => path.relative(t.dir, f.to))).to.deep.equal([path.join('work/runbooks/a.yaml'), path.join('work/runbooks/scenarios/for-a.yaml')]);
+      expect(r.files.map((f) => path.relative(t.dir, f.to))).to.deep.equal([
+        path.join('work/runbooks/a.yaml'),
+        path.join('work/runbooks/scenarios/for-a.yaml'),
+      ]);
       // a runbook without a $schema line gets one
-      expect(readFileSync(t.file('work/runbooks/a.yaml'), 'utf8').split('\n')[0]).to.equal('# yaml-language-server: $schema=../../schemas/runbook.schema.json');
+      expect(readFileSync(t.file('work/runbooks/a.yaml'), 'utf8').split('\n')[0]).to.equal(
+        '# yaml-language-server: $schema=../../schemas/runbook.schema.json',
+      );
       let err: IrunError | undefined;
       try {
         initRunbook('c', { cwd: t.dir, builtinDir: t.file('builtin') });
@@ -98,8 +107,12 @@ describe('init: copy a built-in runbook to customize', () => {
   });
 
   it('setSchemaLine and schemaRef', () => {
-    expect(setSchemaLine('# yaml-language-server: $schema=../x.json\nirun: 1\n', 'y.json')).to.equal('# yaml-language-server: $schema=y.json\nirun: 1\n');
+    expect(setSchemaLine('# yaml-language-server: $schema=../x.json\nirun: 1\n', 'y.json')).to.equal(
+      '# yaml-language-server: $schema=y.json\nirun: 1\n',
+    );
     expect(setSchemaLine('irun: 1\n', 'y.json')).to.equal('# yaml-language-server: $schema=y.json\nirun: 1\n');
-    expect(schemaRef('/a/b/runbooks', '/a/node_modules/irun/schemas/runbook.schema.json')).to.equal('../../node_modules/irun/schemas/runbook.schema.json');
+    expect(schemaRef('/a/b/runbooks', '/a/node_modules/irun/schemas/runbook.schema.json')).to.equal(
+      '../../node_modules/irun/schemas/runbook.schema.json',
+    );
   });
 });

@@ -66,7 +66,10 @@ describe('interactive prompts', function () {
       step: { id: 'block-public-access', action: 'aws.s3.putPublicAccessBlock' },
       action: 'aws.s3.putPublicAccessBlock',
       input: { bucket: 'b' },
-      plan: { summary: 'Turn on all four Block Public Access flags on b', details: { BlockPublicPolicy: [false, true] } },
+      plan: {
+        summary: 'Turn on all four Block Public Access flags on b',
+        details: { BlockPublicPolicy: [false, true] },
+      },
     });
     expect(decision).to.deep.equal({ approved: false, actor: 'carol', source: 'prompt' });
     expect(t.screen()).to.include('Turn on all four Block Public Access flags on b');

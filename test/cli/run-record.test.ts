@@ -15,7 +15,10 @@ function setup() {
   const t = tempTree();
   cpSync(path.join(ROOT, 'test/fixtures/cli'), t.dir, { recursive: true });
   const env = { IRUN_TEST_COUNTER: t.file('counter.json'), IRUN_RUN_DIR: t.file('runs') };
-  const counts = () => (existsSync(env.IRUN_TEST_COUNTER) ? (JSON.parse(readFileSync(env.IRUN_TEST_COUNTER, 'utf8')) as Record<string, number>) : {});
+  const counts = () =>
+    existsSync(env.IRUN_TEST_COUNTER)
+      ? (JSON.parse(readFileSync(env.IRUN_TEST_COUNTER, 'utf8')) as Record<string, number>)
+      : {};
   const onlyRun = () => readdirSync(env.IRUN_RUN_DIR)[0];
   const journal = (id: string) => readJournal(path.join(env.IRUN_RUN_DIR, id, 'journal.jsonl')).events;
   return { t, env, counts, onlyRun, journal };
@@ -47,7 +50,9 @@ describe('CLI: run record, pause/resume, approvals, dry-run, undo, verify', func
       const approvals = events.filter((e) => e.type === 'approval').map((e) => (e as { step: string }).step);
       expect(approvals).to.deep.equal(['bump-a', 'bump-each']);
       // the secret input never reaches the journal
-      expect(readFileSync(path.join(env.IRUN_RUN_DIR, id, 'journal.jsonl'), 'utf8')).to.not.include('tok-default-value');
+      expect(readFileSync(path.join(env.IRUN_RUN_DIR, id, 'journal.jsonl'), 'utf8')).to.not.include(
+        'tok-default-value',
+      );
       expect(irun(['verify', id], { cwd: t.dir, env }).code).to.equal(0);
       const runs = irun(['runs', '--json'], { cwd: t.dir, env });
       expect(JSON.parse(runs.stdout)[0]).to.include({ runId: id, status: 'completed' });
@@ -87,7 +92,11 @@ describe('CLI: run record, pause/resume, approvals, dry-run, undo, verify', func
       expect(r.stdout.indexOf('bump-each#1')).to.be.lessThan(r.stdout.indexOf('bump-each#0'));
       expect(counts()).to.deep.equal({ a: 0, b: 0, c: 0 });
       const undos = journal(id).filter((e) => e.type === 'undo');
-      expect(undos.map((e) => `${(e as { step: string }).step}:${(e as { status: string }).status}`)).to.deep.equal(['bump-a:completed', 'bump-each:completed', 'bump-each:completed']);
+      expect(undos.map((e) => `${(e as { step: string }).step}:${(e as { status: string }).status}`)).to.deep.equal([
+        'bump-a:completed',
+        'bump-each:completed',
+        'bump-each:completed',
+      ]);
       expect(irun(['undo', id, '--step', 'bump-a', '--yes'], { cwd: t.dir, env }).code).to.equal(1);
       expect(irun(['verify', id], { cwd: t.dir, env }).code).to.equal(0);
     } finally {
@@ -138,7 +147,10 @@ describe('CLI: run record, pause/resume, approvals, dry-run, undo, verify', func
     try {
       expect(irun(['exec', 'counters.yaml'], { cwd: t.dir, env }).code).to.equal(3);
       const id = onlyRun();
-      writeFileSync(t.file('counters.yaml'), readFileSync(t.file('counters.yaml'), 'utf8').replace('title: Counters', 'title: Counters v2'));
+      writeFileSync(
+        t.file('counters.yaml'),
+        readFileSync(t.file('counters.yaml'), 'utf8').replace('title: Counters', 'title: Counters v2'),
+      );
       let r = irun(['resume', id, '--answer', 'ask=no'], { cwd: t.dir, env });
       expect(r.code).to.equal(1);
       expect(r.stderr).to.include('IRUN_RUNBOOK_CHANGED');
@@ -166,7 +178,6 @@ describe('CLI: run record, pause/resume, approvals, dry-run, undo, verify', func
   });
 });
 
-
 describe('CLI: crash and resume', function () {
   this.timeout(300_000);
 
@@ -175,7 +186,9 @@ describe('CLI: crash and resume', function () {
     const base = setup();
     let kinds: Map<string, number>;
     try {
-      expect(irun(['exec', 'counters.yaml', '--answer', 'ask=yes', '--yes'], { cwd: base.t.dir, env: base.env }).code).to.equal(0);
+      expect(
+        irun(['exec', 'counters.yaml', '--answer', 'ask=yes', '--yes'], { cwd: base.t.dir, env: base.env }).code,
+      ).to.equal(0);
       kinds = new Map();
       for (const e of base.journal(base.onlyRun())) kinds.set(e.type, (kinds.get(e.type) ?? 0) + 1);
     } finally {
@@ -187,7 +200,10 @@ describe('CLI: crash and resume', function () {
     for (const point of points) {
       const { t, env, counts, onlyRun } = setup();
       try {
-        const r = irun(['exec', 'counters.yaml', '--answer', 'ask=yes', '--yes'], { cwd: t.dir, env: { ...env, IRUN_CRASH_AFTER: point } });
+        const r = irun(['exec', 'counters.yaml', '--answer', 'ask=yes', '--yes'], {
+          cwd: t.dir,
+          env: { ...env, IRUN_CRASH_AFTER: point },
+        });
         expect(r.signal, `killed after ${point}`).to.equal('SIGKILL');
         const id = onlyRun();
         let done = false;
@@ -214,16 +230,35 @@ describe('CLI: bad input ends with a code, never a stack trace', function () {
   const cases: { name: string; args: string[]; code: number; match: RegExp; files?: Record<string, string> }[] = [
     { name: 'unknown flag', args: ['exec', 'counters.yaml', '--bogus'], code: 2, match: /IRUN_USAGE.*--bogus/ },
     { name: 'missing runbook', args: ['exec', 'nope.yaml'], code: 1, match: /IRUN_FILE_NOT_FOUND/ },
-    { name: 'input of the wrong type', args: ['exec', 'counters.yaml', '--input', 'token=1', '--input', 'nope=2'], code: 1, match: /IRUN_INPUT_INVALID.*nope/ },
-    { name: 'malformed input pair', args: ['exec', 'counters.yaml', '--input', 'novalue'], code: 2, match: /IRUN_USAGE.*key=value/ },
+    {
+      name: 'input of the wrong type',
+      args: ['exec', 'counters.yaml', '--input', 'token=1', '--input', 'nope=2'],
+      code: 1,
+      match: /IRUN_INPUT_INVALID.*nope/,
+    },
+    {
+      name: 'malformed input pair',
+      args: ['exec', 'counters.yaml', '--input', 'novalue'],
+      code: 2,
+      match: /IRUN_USAGE.*key=value/,
+    },
     { name: 'unknown run', args: ['resume', 'no-such-run'], code: 1, match: /IRUN_RUN_NOT_FOUND/ },
-    { name: 'broken answers file', args: ['exec', 'counters.yaml', '--answers', 'bad.yaml'], code: 2, match: /IRUN_YAML_SYNTAX/, files: { 'bad.yaml': 'a: [1, 2\n' } },
+    {
+      name: 'broken answers file',
+      args: ['exec', 'counters.yaml', '--answers', 'bad.yaml'],
+      code: 2,
+      match: /IRUN_YAML_SYNTAX/,
+      files: { 'bad.yaml': 'a: [1, 2\n' },
+    },
     {
       name: 'runbook that does not validate',
       args: ['exec', 'broken.yaml'],
       code: 1,
       match: /IRUN_RUNBOOK_INVALID/,
-      files: { 'broken.yaml': 'irun: 1\nid: broken\ntitle: Broken\nparts:\n  - id: p\n    steps:\n      - { id: a, goto: nowhere }\n' },
+      files: {
+        'broken.yaml':
+          'irun: 1\nid: broken\ntitle: Broken\nparts:\n  - id: p\n    steps:\n      - { id: a, goto: nowhere }\n',
+      },
     },
   ];
   for (const c of cases) {

@@ -12,10 +12,20 @@ describe('irun validate stays light', function () {
     const t = tempTree();
     try {
       const trace = t.file('trace.txt');
-      const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/fixtures/cli/trace-imports.mjs'), BIN, 'validate', path.join(ROOT, 'test/fixtures/cli/aws-actions.yaml')], {
-        env: { ...process.env, IRUN_TRACE_FILE: trace, NO_COLOR: '1' },
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          path.join(ROOT, 'test/fixtures/cli/trace-imports.mjs'),
+          BIN,
+          'validate',
+          path.join(ROOT, 'test/fixtures/cli/aws-actions.yaml'),
+        ],
+        {
+          env: { ...process.env, IRUN_TRACE_FILE: trace, NO_COLOR: '1' },
+          encoding: 'utf8',
+        },
+      );
       expect(r.status, r.stdout + r.stderr).to.equal(0);
       const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
       // positive control: the packs were loaded (their schemas were checked)

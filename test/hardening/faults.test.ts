@@ -89,8 +89,14 @@ describe('hardening: faults (local S3 server, 20% of requests fail)', function (
       const reasons = new Set(ctx.logs.map((l) => String(l.data?.error).split(' ')[0]));
       expect(reasons.has('SlowDown'), [...reasons].join(',')).to.equal(true);
       expect(reasons.has('InternalError'), [...reasons].join(',')).to.equal(true);
-      expect([...reasons].some((r) => /ECONNRESET|socket|TimeoutError|EPIPE/i.test(r)), [...reasons].join(',')).to.equal(true);
-      const faults = (server.counts['fault:SlowDown'] ?? 0) + (server.counts['fault:InternalError'] ?? 0) + (server.counts['fault:reset'] ?? 0);
+      expect(
+        [...reasons].some((r) => /ECONNRESET|socket|TimeoutError|EPIPE/i.test(r)),
+        [...reasons].join(','),
+      ).to.equal(true);
+      const faults =
+        (server.counts['fault:SlowDown'] ?? 0) +
+        (server.counts['fault:InternalError'] ?? 0) +
+        (server.counts['fault:reset'] ?? 0);
       expect(ctx.logs.filter((l) => l.level === 'warn')).to.have.length(faults);
     });
   });
@@ -107,9 +113,12 @@ describe('hardening: faults (local S3 server, 20% of requests fail)', function (
       const t0 = Date.UTC(2024, 4, 1);
       const since = new Date(t0 + 3600_000).toISOString();
       const later = t0 + 2 * 3600_000;
-      for (let i = 0; i < 40; i++) store.putObject('victim', `d/${String(i).padStart(3, '0')}`, { body: `good ${i}`, lastModified: t0 });
-      for (let i = 0; i < 15; i++) store.deleteObject('victim', `d/${String(i).padStart(3, '0')}`, { lastModified: later });
-      for (let i = 15; i < 30; i++) store.putObject('victim', `d/${String(i).padStart(3, '0')}`, { body: 'ransom', lastModified: later });
+      for (let i = 0; i < 40; i++)
+        store.putObject('victim', `d/${String(i).padStart(3, '0')}`, { body: `good ${i}`, lastModified: t0 });
+      for (let i = 0; i < 15; i++)
+        store.deleteObject('victim', `d/${String(i).padStart(3, '0')}`, { lastModified: later });
+      for (let i = 15; i < 30; i++)
+        store.putObject('victim', `d/${String(i).padStart(3, '0')}`, { body: 'ransom', lastModified: later });
       server.setFaultRate(0.2);
 
       const text = dedent`
@@ -144,11 +153,14 @@ describe('hardening: faults (local S3 server, 20% of requests fail)', function (
       expect(restored.counts).to.include({ removedDeleteMarkers: 15, copiedBack: 15, unchanged: 10, failed: 0 });
 
       // Every fault kind happened, many times.
-      for (const kind of ['SlowDown', 'InternalError', 'reset']) expect(server.counts[`fault:${kind}`] ?? 0, kind).to.be.greaterThan(3);
+      for (const kind of ['SlowDown', 'InternalError', 'reset'])
+        expect(server.counts[`fault:${kind}`] ?? 0, kind).to.be.greaterThan(3);
 
       // Exactly once per object, from the server's own counters.
       for (const { key, version } of store.entries('leaky')) {
-        expect(store.aclPuts('leaky', key, version.versionId), `${key} ${version.versionId}`).to.equal(Number(key) % 2 === 0 ? 1 : 0);
+        expect(store.aclPuts('leaky', key, version.versionId), `${key} ${version.versionId}`).to.equal(
+          Number(key) % 2 === 0 ? 1 : 0,
+        );
         expect(isPublic(version.acl)).to.equal(false);
       }
       for (let i = 0; i < 40; i++) {
@@ -166,7 +178,10 @@ describe('hardening: faults (local S3 server, 20% of requests fail)', function (
         expect(retries.length, step).to.be.at.least(1);
       }
       const allRetries = run.events.filter((e): e is LogEvent => e.type === 'log' && RETRY_LINE.test(e.message));
-      const faults = (server.counts['fault:SlowDown'] ?? 0) + (server.counts['fault:InternalError'] ?? 0) + (server.counts['fault:reset'] ?? 0);
+      const faults =
+        (server.counts['fault:SlowDown'] ?? 0) +
+        (server.counts['fault:InternalError'] ?? 0) +
+        (server.counts['fault:reset'] ?? 0);
       // one journal line per faulted request (every faulted request was retried: none gave up)
       expect(allRetries.length).to.equal(faults);
       // Log lines sit between their step's start and end.

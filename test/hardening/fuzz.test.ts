@@ -39,7 +39,12 @@ function checkDiagnostics(diags: Diagnostic[], text: string): void {
     expect(d.code, where).to.match(CODE);
     expect(['error', 'warning'], where).to.include(d.severity);
     expect(d.message, where).to.be.a('string').and.not.equal('');
-    for (const [k, v] of [['line', d.line], ['column', d.column], ['endLine', d.endLine], ['endColumn', d.endColumn]] as const) {
+    for (const [k, v] of [
+      ['line', d.line],
+      ['column', d.column],
+      ['endLine', d.endLine],
+      ['endColumn', d.endColumn],
+    ] as const) {
       expect(Number.isInteger(v), `${k} ${where}`).to.equal(true);
       expect(v, `${k} ${where}`).to.be.at.least(1);
     }
@@ -54,7 +59,11 @@ describe('hardening: fuzz', function () {
   this.timeout(process.env.IRUN_FUZZ_RUNS ? 0 : 120_000);
   const registry = new Registry();
   const seed = fuzzSeed();
-  const opts = (runs: number) => ({ numRuns: fuzzRuns(runs), ...(seed !== undefined ? { seed } : {}), endOnFailure: true });
+  const opts = (runs: number) => ({
+    numRuns: fuzzRuns(runs),
+    ...(seed !== undefined ? { seed } : {}),
+    endOnFailure: true,
+  });
 
   async function validateText(text: string): Promise<Diagnostic[]> {
     const loaded = parseRunbook(text, 'fuzz.yaml');
@@ -81,7 +90,8 @@ describe('hardening: fuzz', function () {
   it('a parts entry that is not a map does not shift the flow graph off the document (found by this suite)', async () => {
     // buildFlowGraph numbered parts after dropping non-maps, the rules by document index: the
     // unreachable-step rule then looked up a step that was not there and threw a TypeError.
-    const text = 'irun: 1\nid: x\ntitle: x\nparts:\n  - not a part\n  - id: a\n    steps:\n      - id: s1\n        end: { status: resolved }\n      - id: s2\n        goto: a\n';
+    const text =
+      'irun: 1\nid: x\ntitle: x\nparts:\n  - not a part\n  - id: a\n    steps:\n      - id: s1\n        end: { status: resolved }\n      - id: s2\n        goto: a\n';
     const diags = await validateText(text);
     expect(diags.map((d) => `${d.code} ${d.line}`)).to.deep.equal([`${Codes.SCHEMA} 5`, `${Codes.UNREACHABLE} 10`]);
   });
@@ -106,8 +116,43 @@ describe('hardening: fuzz', function () {
       const noise = fc.oneof(
         fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
         fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')),
-        fc.string({ unit: 'grapheme', maxLength: 200 }).map((s) => Buffer.from(`irun: 1\nid: x\ntitle: ${s}\nparts: []\n`, 'utf8')),
-        fc.array(fc.constantFrom('irun: 1\n', 'parts:\n', '  - id: a\n', '    steps:\n', '      - ', 'id: s\n', 'goto: a\n', '{{', '}}', '&a ', '*a ', '<<: *a\n', '- ', ': ', '"', "'", '\t', '\r\n', '\u0000', '\ufeff', '#', '|\n', '>-\n', '? ', '!!binary ', '%YAML 1.2\n---\n', '...\n'), { maxLength: 40 }).map((parts) => Buffer.from(parts.join(''), 'utf8')),
+        fc
+          .string({ unit: 'grapheme', maxLength: 200 })
+          .map((s) => Buffer.from(`irun: 1\nid: x\ntitle: ${s}\nparts: []\n`, 'utf8')),
+        fc
+          .array(
+            fc.constantFrom(
+              'irun: 1\n',
+              'parts:\n',
+              '  - id: a\n',
+              '    steps:\n',
+              '      - ',
+              'id: s\n',
+              'goto: a\n',
+              '{{',
+              '}}',
+              '&a ',
+              '*a ',
+              '<<: *a\n',
+              '- ',
+              ': ',
+              '"',
+              "'",
+              '\t',
+              '\r\n',
+              '\u0000',
+              '\ufeff',
+              '#',
+              '|\n',
+              '>-\n',
+              '? ',
+              '!!binary ',
+              '%YAML 1.2\n---\n',
+              '...\n',
+            ),
+            { maxLength: 40 },
+          )
+          .map((parts) => Buffer.from(parts.join(''), 'utf8')),
         // a slice of the shipped runbook, cut anywhere (a torn write)
         fc.nat({ max: BASE_TEXT.length }).map((n) => Buffer.from(BASE_TEXT.slice(0, n), 'utf8')),
       );
@@ -134,7 +179,9 @@ describe('hardening: fuzz', function () {
       if (!check.ok) bad.push(`${a.id}: ${check.message}`);
     }
     expect(bad).to.deep.equal([]);
-    expect(answerFor({ id: 's', manual: { ask: { type: 'select', choices: ['a', { value: 'b' }] } } }, () => 0.9)).to.equal('b');
+    expect(
+      answerFor({ id: 's', manual: { ask: { type: 'select', choices: ['a', { value: 'b' }] } } }, () => 0.9),
+    ).to.equal('b');
   });
 
   it('executing a mutated runbook that validates never ends in an uncaught exception', async () => {
@@ -144,7 +191,12 @@ describe('hardening: fuzz', function () {
       fc.asyncProperty(
         fc.array(mutationArb, { minLength: 0, maxLength: 2 }),
         fc.integer(),
-        fc.constantFrom<Record<string, unknown>>({}, { bucket: 'leaky-bucket' }, { bucket: 'leaky-bucket', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', adminControl: true }, { roleName: 'app-role', objectKeys: ['a/b.txt'] }),
+        fc.constantFrom<Record<string, unknown>>(
+          {},
+          { bucket: 'leaky-bucket' },
+          { bucket: 'leaky-bucket', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', adminControl: true },
+          { roleName: 'app-role', objectKeys: ['a/b.txt'] },
+        ),
         async (muts, runSeed, inputs) => {
           const text = mutated(muts);
           const loaded = parseRunbook(text, 'fuzz.yaml');

@@ -42,7 +42,12 @@ const FORMAT_SAMPLES: Record<string, string> = {
  * required properties, minItems, minimum, minLength, format, anyOf/oneOf/allOf, $ref to $defs).
  * `fill` is the string used where any string will do.
  */
-export function minimalValue(schema: JsonSchema | boolean | undefined, root: JsonSchema = (schema as JsonSchema) ?? {}, fill = 'x', depth = 0): unknown {
+export function minimalValue(
+  schema: JsonSchema | boolean | undefined,
+  root: JsonSchema = (schema as JsonSchema) ?? {},
+  fill = 'x',
+  depth = 0,
+): unknown {
   if (schema === undefined || schema === true || depth > 40) return null;
   if (schema === false) return null;
   const s = schema;
@@ -58,14 +63,22 @@ export function minimalValue(schema: JsonSchema | boolean | undefined, root: Jso
     delete base.anyOf;
     delete base.oneOf;
     // A branch that adds only `required` is about the base object's properties.
-    const merged: JsonSchema = { ...base, ...anyOf[0], required: [...((base.required as string[]) ?? []), ...((anyOf[0].required as string[]) ?? [])] };
-    if (!merged.type && !merged.properties && !merged.$ref && !merged.enum && !('const' in merged)) return minimalValue(base, root, fill, depth + 1);
+    const merged: JsonSchema = {
+      ...base,
+      ...anyOf[0],
+      required: [...((base.required as string[]) ?? []), ...((anyOf[0].required as string[]) ?? [])],
+    };
+    if (!merged.type && !merged.properties && !merged.$ref && !merged.enum && !('const' in merged))
+      return minimalValue(base, root, fill, depth + 1);
     return minimalValue(merged, root, fill, depth + 1);
   }
   if (Array.isArray(s.allOf)) {
     const merged: JsonSchema = { ...s };
     delete merged.allOf;
-    for (const part of s.allOf as JsonSchema[]) Object.assign(merged, part, { properties: { ...(merged.properties as object), ...((part.properties as object) ?? {}) } });
+    for (const part of s.allOf as JsonSchema[])
+      Object.assign(merged, part, {
+        properties: { ...(merged.properties as object), ...((part.properties as object) ?? {}) },
+      });
     return minimalValue(merged, root, fill, depth + 1);
   }
   let type = s.type as string | string[] | undefined;
@@ -78,7 +91,8 @@ export function minimalValue(schema: JsonSchema | boolean | undefined, root: Jso
       return false;
     case 'integer':
     case 'number': {
-      const min = typeof s.minimum === 'number' ? s.minimum : typeof s.exclusiveMinimum === 'number' ? s.exclusiveMinimum + 1 : 0;
+      const min =
+        typeof s.minimum === 'number' ? s.minimum : typeof s.exclusiveMinimum === 'number' ? s.exclusiveMinimum + 1 : 0;
       return type === 'integer' ? Math.ceil(min) : min;
     }
     case 'string': {
@@ -93,7 +107,8 @@ export function minimalValue(schema: JsonSchema | boolean | undefined, root: Jso
     case 'object': {
       const out: Record<string, unknown> = {};
       const props = (s.properties ?? {}) as Record<string, JsonSchema>;
-      for (const key of (s.required as string[]) ?? []) out[key] = minimalValue(props[key] ?? (s.additionalProperties as JsonSchema) ?? {}, root, fill, depth + 1);
+      for (const key of (s.required as string[]) ?? [])
+        out[key] = minimalValue(props[key] ?? (s.additionalProperties as JsonSchema) ?? {}, root, fill, depth + 1);
       return out;
     }
     default:
@@ -104,12 +119,22 @@ export function minimalValue(schema: JsonSchema | boolean | undefined, root: Jso
 function resolveRef(root: JsonSchema, ref: string): JsonSchema | undefined {
   if (!ref.startsWith('#')) return undefined;
   let node: unknown = root;
-  for (const seg of ref.slice(1).split('/').filter(Boolean)) node = (node as Record<string, unknown> | undefined)?.[decodeURIComponent(seg.replace(/~1/g, '/').replace(/~0/g, '~'))];
+  for (const seg of ref.slice(1).split('/').filter(Boolean))
+    node = (node as Record<string, unknown> | undefined)?.[
+      decodeURIComponent(seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    ];
   return node as JsonSchema | undefined;
 }
 
 /** AWS error names a real account answers with. */
-const AWS_ERRORS = ['AccessDenied', 'ThrottlingException', 'NoSuchBucket', 'InternalError', 'ServiceUnavailable', 'ExpiredToken'];
+const AWS_ERRORS = [
+  'AccessDenied',
+  'ThrottlingException',
+  'NoSuchBucket',
+  'InternalError',
+  'ServiceUnavailable',
+  'ExpiredToken',
+];
 
 /**
  * Answers every action with the minimal valid output of its schema, or (share `errorRate`) fails
@@ -128,7 +153,11 @@ export class GenericSimulator implements Simulator {
     this.calls.push({ step: req.step.id, action: req.action });
     if (this.random() < this.errorRate) {
       const name = AWS_ERRORS[Math.floor(this.random() * AWS_ERRORS.length)];
-      throw Object.assign(new Error(`${name}: simulated`), { name, $fault: 'client', $metadata: { httpStatusCode: 403, requestId: 'sim-req' } });
+      throw Object.assign(new Error(`${name}: simulated`), {
+        name,
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, requestId: 'sim-req' },
+      });
     }
     const reg = await this.registry.require(req.action);
     return minimalValue(reg.def.output);

@@ -61,14 +61,20 @@ export function useLocalAws(): () => void {
  * SDK's own. Returns the function that puts both back.
  */
 export async function fastSdkRetries(backoffDivisor = 25): Promise<() => void> {
-  const probe = new S3Client({ region: 'us-east-1', retryMode: 'adaptive', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  const probe = new S3Client({
+    region: 'us-east-1',
+    retryMode: 'adaptive',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
   const strategy = (await (probe.config.retryStrategy as unknown as () => Promise<unknown>)()) as {
     rateLimiter: object;
     standardRetryStrategy: { retryBackoffStrategy: object };
   };
   probe.destroy();
   const limiter = Object.getPrototypeOf(strategy.rateLimiter) as { getSendToken(): Promise<void> };
-  const backoff = Object.getPrototypeOf(strategy.standardRetryStrategy.retryBackoffStrategy) as { computeNextBackoffDelay(i: number): number };
+  const backoff = Object.getPrototypeOf(strategy.standardRetryStrategy.retryBackoffStrategy) as {
+    computeNextBackoffDelay(i: number): number;
+  };
   const originalToken = Object.getOwnPropertyDescriptor(limiter, 'getSendToken')!;
   const originalBackoff = Object.getOwnPropertyDescriptor(backoff, 'computeNextBackoffDelay')!;
   const compute = originalBackoff.value as (this: unknown, i: number) => number;
@@ -98,7 +104,16 @@ export function tempRuns(prefix = 'irun-hardening-'): { root: string; cleanup: (
 /** Execute runbook text with a durable run record (RunStore) and return the journal's events. */
 export async function runWithRecord(
   text: string,
-  o: { root: string; human: Human; aws?: AwsSettings; inputs?: Record<string, unknown>; registry?: Registry; runId?: string; listeners?: Listener[]; file?: string } & Partial<Pick<ExecuteOptions, 'simulator' | 'now'>>,
+  o: {
+    root: string;
+    human: Human;
+    aws?: AwsSettings;
+    inputs?: Record<string, unknown>;
+    registry?: Registry;
+    runId?: string;
+    listeners?: Listener[];
+    file?: string;
+  } & Partial<Pick<ExecuteOptions, 'simulator' | 'now'>>,
 ): Promise<EngineRun> {
   const file = o.file ?? 'hardening.yaml';
   const loaded = parseRunbook(text, file);

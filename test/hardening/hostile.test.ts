@@ -8,7 +8,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, AthenaClient, type GetQueryResultsOutput } from '@aws-sdk/client-athena';
+import {
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  AthenaClient,
+  type GetQueryResultsOutput,
+} from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -67,7 +73,7 @@ function awsLikeOutput(p: string): Record<string, unknown> {
       key: p,
       tags: { [p]: p, Name: p },
       keys: [p, `${p}-2`],
-      nested: { '__proto__PLACEHOLDER': { polluted: p }, constructor: { prototype: { polluted: p } } },
+      nested: { __proto__PLACEHOLDER: { polluted: p }, constructor: { prototype: { polluted: p } } },
     }).replace('__proto__PLACEHOLDER', '__proto__'),
   ) as Record<string, unknown>;
 }
@@ -182,8 +188,20 @@ describe('hardening: hostile data', function () {
     });
 
     it('the template engine reads own data only: prototype names in paths are absent, never the Object machinery', () => {
-      const scope = { inputs: {}, vars: {}, steps: { s: { output: awsLikeOutput('x'), status: 'completed', error: null } }, parts: {}, run: {} };
-      for (const expr of ['{{ steps.s.output.constructor }}', '{{ steps.s.output.key.constructor }}', '{{ steps.s.output.toString }}', '{{ steps.s.output.keys.length.constructor }}', '{{ steps.s.output.__proto__ }}']) {
+      const scope = {
+        inputs: {},
+        vars: {},
+        steps: { s: { output: awsLikeOutput('x'), status: 'completed', error: null } },
+        parts: {},
+        run: {},
+      };
+      for (const expr of [
+        '{{ steps.s.output.constructor }}',
+        '{{ steps.s.output.key.constructor }}',
+        '{{ steps.s.output.toString }}',
+        '{{ steps.s.output.keys.length.constructor }}',
+        '{{ steps.s.output.__proto__ }}',
+      ]) {
         let value: unknown;
         try {
           value = evaluateString(expr, scope);
@@ -205,12 +223,16 @@ describe('hardening: hostile data', function () {
 
     it('any string reaching a later step through a template comes out byte for byte (property)', async () => {
       fc.assert(
-        fc.property(fc.string({ unit: 'binary', maxLength: 60 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 12 }), { maxKeys: 4 }), (s, tags) => {
-          const scope = { steps: { s: { output: { key: s, tags } } } };
-          expect(evaluateString('{{ steps.s.output.key }}', scope)).to.equal(s);
-          expect(render('<{{ steps.s.output.key }}>', scope)).to.equal(`<${s}>`);
-          expect(evaluateString('{{ steps.s.output.tags }}', scope)).to.deep.equal(tags);
-        }),
+        fc.property(
+          fc.string({ unit: 'binary', maxLength: 60 }),
+          fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 12 }), { maxKeys: 4 }),
+          (s, tags) => {
+            const scope = { steps: { s: { output: { key: s, tags } } } };
+            expect(evaluateString('{{ steps.s.output.key }}', scope)).to.equal(s);
+            expect(render('<{{ steps.s.output.key }}>', scope)).to.equal(`<${s}>`);
+            expect(evaluateString('{{ steps.s.output.tags }}', scope)).to.deep.equal(tags);
+          },
+        ),
         { numRuns: fuzzRuns(300), ...(fuzzSeed() !== undefined ? { seed: fuzzSeed() } : {}) },
       );
     });
@@ -243,7 +265,10 @@ describe('hardening: hostile data', function () {
 
     it('sqlIdent refuses anything but a plain identifier', () => {
       for (const p of HOSTILE.filter((x) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(x))) {
-        expect(() => evaluateString('{{ sqlIdent v }}', { v: p }), p).to.throw().with.property('code').that.matches(/^IRUN_TEMPLATE_/);
+        expect(() => evaluateString('{{ sqlIdent v }}', { v: p }), p)
+          .to.throw()
+          .with.property('code')
+          .that.matches(/^IRUN_TEMPLATE_/);
       }
       // a plain word is a fine identifier, quoted
       expect(evaluateString('{{ sqlIdent v }}', { v: '__proto__' })).to.equal('"__proto__"');
@@ -255,26 +280,60 @@ describe('hardening: hostile data', function () {
       try {
         for (const p of HOSTILE.slice(0, 12)) {
           athena.reset();
-          const { query } = dataEventsQuery({ database: 'default', table: 'cloudtrail_logs', mode: 'objectKey', value: p, bucket: 'bucket-1', since: '2024-05-01T00:00:00Z' }, new Date('2024-05-07T12:00:00Z'));
+          const { query } = dataEventsQuery(
+            {
+              database: 'default',
+              table: 'cloudtrail_logs',
+              mode: 'objectKey',
+              value: p,
+              bucket: 'bucket-1',
+              since: '2024-05-01T00:00:00Z',
+            },
+            new Date('2024-05-07T12:00:00Z'),
+          );
           expect(query, p).to.not.include(p);
           athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
-          athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { QueryExecutionId: 'q-1', StatementType: 'DML', Status: { State: 'SUCCEEDED' } } });
+          athena.on(GetQueryExecutionCommand).resolves({
+            QueryExecution: { QueryExecutionId: 'q-1', StatementType: 'DML', Status: { State: 'SUCCEEDED' } },
+          });
           const rows = [
             { Data: [{ VarCharValue: 'eventtime' }, { VarCharValue: 'eventname' }] },
             { Data: [{ VarCharValue: p }, { VarCharValue: `GetObject ${p}` }] },
           ];
           athena.on(GetQueryResultsCommand).resolves({
-            ResultSet: { Rows: rows, ResultSetMetadata: { ColumnInfo: [{ Name: 'eventtime', Type: 'varchar' }, { Name: 'eventname', Type: 'varchar' }] } },
+            ResultSet: {
+              Rows: rows,
+              ResultSetMetadata: {
+                ColumnInfo: [
+                  { Name: 'eventtime', Type: 'varchar' },
+                  { Name: 'eventname', Type: 'varchar' },
+                ],
+              },
+            },
           } as GetQueryResultsOutput);
           const ctx = makeCtx();
           ctx.sleep = async () => {};
-          const out = (await athenaPack.actions.cloudTrailDataEvents.run(ctx, { database: 'default', table: 'cloudtrail_logs', mode: 'objectKey', value: p, bucket: 'bucket-1', since: '2024-05-01T00:00:00Z', until: '2024-05-07T12:00:00Z' }, undefined)) as { rows: Record<string, unknown>[] };
+          const out = (await athenaPack.actions.cloudTrailDataEvents.run(
+            ctx,
+            {
+              database: 'default',
+              table: 'cloudtrail_logs',
+              mode: 'objectKey',
+              value: p,
+              bucket: 'bucket-1',
+              since: '2024-05-01T00:00:00Z',
+              until: '2024-05-07T12:00:00Z',
+            },
+            undefined,
+          )) as { rows: Record<string, unknown>[] };
           const start = athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input;
           expect(start.QueryString, p).to.not.include(p);
           expect(start.ExecutionParameters?.[0]).to.equal(renderParameter(p));
           expect(out.rows[0]).to.deep.equal({ eventtime: p, eventname: `GetObject ${p}` });
           // a cell flowing into a later step's text is literal, and reaches SQL only through sqlString
-          expect(render('{{ sqlString steps.q.output.rows.0.eventtime }}', { steps: { q: { output: out } } })).to.equal(renderParameter(p));
+          expect(render('{{ sqlString steps.q.output.rows.0.eventtime }}', { steps: { q: { output: out } } })).to.equal(
+            renderParameter(p),
+          );
         }
       } finally {
         athena.restore();
@@ -287,7 +346,10 @@ describe('hardening: hostile data', function () {
     after(() => runs.cleanup());
 
     /** Run FLOW with one payload, recording it (RunStore) and collecting the console output. */
-    async function recorded(p: string, color: boolean): Promise<{ console: string; dir: string; events: RunEvent[]; runbookFile: string }> {
+    async function recorded(
+      p: string,
+      color: boolean,
+    ): Promise<{ console: string; dir: string; events: RunEvent[]; runbookFile: string }> {
       const payload = { current: p };
       const registry = hostileRegistry(payload);
       const runbookFile = path.join(runs.root, 'hostile.yaml');
@@ -301,7 +363,13 @@ describe('hardening: hostile data', function () {
       });
       const doc = parseRunbook(FLOW, runbookFile).doc!;
       const reporter = consoleReporter({ out, color, doc, spinner: false });
-      const run = await runWithRecord(FLOW, { root: runs.root, registry, human: new RecordingHuman(payload), listeners: [reporter], file: runbookFile });
+      const run = await runWithRecord(FLOW, {
+        root: runs.root,
+        registry,
+        human: new RecordingHuman(payload),
+        listeners: [reporter],
+        file: runbookFile,
+      });
       reporter.close();
       // events the run did not produce but data can reach: a failure message, a log line, a plan
       for (const e of hostileExtras(p)) await reporter(e);
@@ -311,15 +379,52 @@ describe('hardening: hostile data', function () {
 
     function hostileExtras(p: string): RunEvent[] {
       return [
-        { type: 'step.start', step: 'source', part: 'p', kind: 'action', visit: 2, action: 'h.data', effect: 'read' } as RunEvent,
+        {
+          type: 'step.start',
+          step: 'source',
+          part: 'p',
+          kind: 'action',
+          visit: 2,
+          action: 'h.data',
+          effect: 'read',
+        } as RunEvent,
         { type: 'log', step: 'source', level: 'warn', message: `retrying GetObjectAcl on ${p}` } as RunEvent,
         { type: 'progress', step: 'source', progress: { message: p, done: 1, total: 2 } } as RunEvent,
-        { type: 'approval', step: 'source', approved: true, actor: p, at: '2024-05-07T12:00:00Z', source: 'yes', plan: { summary: `reset ACL of ${p}` } } as RunEvent,
-        { type: 'step.end', step: 'source', status: 'completed', durationMs: 1, next: null, output: { [p]: p, [`${p}2`]: [p] } } as RunEvent,
-        { type: 'step.end', step: 'source', status: 'failed', durationMs: 1, next: null, error: { code: Codes.ACTION_FAILED, message: `NoSuchKey: ${p}` } } as RunEvent,
+        {
+          type: 'approval',
+          step: 'source',
+          approved: true,
+          actor: p,
+          at: '2024-05-07T12:00:00Z',
+          source: 'yes',
+          plan: { summary: `reset ACL of ${p}` },
+        } as RunEvent,
+        {
+          type: 'step.end',
+          step: 'source',
+          status: 'completed',
+          durationMs: 1,
+          next: null,
+          output: { [p]: p, [`${p}2`]: [p] },
+        } as RunEvent,
+        {
+          type: 'step.end',
+          step: 'source',
+          status: 'failed',
+          durationMs: 1,
+          next: null,
+          error: { code: Codes.ACTION_FAILED, message: `NoSuchKey: ${p}` },
+        } as RunEvent,
         { type: 'step.end', step: 'source', status: 'skipped', durationMs: 1, next: null, reason: p } as RunEvent,
         { type: 'run.waiting', step: 'ask', reason: 'answer', message: p } as RunEvent,
-        { type: 'run.end', status: 'failed', outcome: 'failed', message: p, error: { code: Codes.ACTION_FAILED, message: p }, endedAt: '2024-05-07T12:00:00Z' } as RunEvent,
+        {
+          type: 'run.end',
+          status: 'failed',
+          outcome: 'failed',
+          message: p,
+          error: { code: Codes.ACTION_FAILED, message: p },
+          endedAt: '2024-05-07T12:00:00Z',
+        } as RunEvent,
       ];
     }
 
@@ -332,13 +437,16 @@ describe('hardening: hostile data', function () {
           const stripped = color ? text.replace(/\u001b\[\d+(;\d+)*m/g, '') : text;
           for (const line of stripped.split('\n')) {
             const bad = CONTROL.exec(line);
-            if (bad) problems.push(`${JSON.stringify(p)} (color ${color}) wrote ${JSON.stringify(bad[0])} in ${JSON.stringify(line.trim())}`);
+            if (bad)
+              problems.push(
+                `${JSON.stringify(p)} (color ${color}) wrote ${JSON.stringify(bad[0])} in ${JSON.stringify(line.trim())}`,
+              );
           }
           // what the responder needs is still there, made visible
           if (p === '\u001b[2J\u001b[H') expect(stripped).to.include('\\x1b[2J');
         }
       }
-      expect(problems.length, problems.join("\n")).to.equal(0);
+      expect(problems.length, problems.join('\n')).to.equal(0);
     });
 
     it('the HTML report escapes markup and neutralises control characters from data', async function () {
@@ -356,10 +464,14 @@ describe('hardening: hostile data', function () {
         const html = await renderReport!(model, 'html');
         // Escaped text holds no '<': any tag in the page is the report's own.
         const tags = new Set([...html.matchAll(/<\/?([A-Za-z][A-Za-z0-9-]*)/g)].map((m) => m[1].toLowerCase()));
-        for (const t of ['script', 'img', 'svg', 'iframe', 'object']) expect(tags.has(t), `${p}: <${t}>`).to.equal(false);
+        for (const t of ['script', 'img', 'svg', 'iframe', 'object'])
+          expect(tags.has(t), `${p}: <${t}>`).to.equal(false);
         expect(html, p).to.not.match(/<[^>]*\son[a-z]+\s*=/i);
         const bad = CONTROL.exec(html);
-        expect(bad, `${JSON.stringify(p)}: ${JSON.stringify(bad && html.slice(Math.max(0, bad.index - 60), bad.index + 20))}`).to.equal(null);
+        expect(
+          bad,
+          `${JSON.stringify(p)}: ${JSON.stringify(bad && html.slice(Math.max(0, bad.index - 60), bad.index + 20))}`,
+        ).to.equal(null);
         if (p.startsWith('<script>')) expect(html).to.include('&lt;script&gt;alert(1)&lt;/script&gt;');
         expect(html).to.not.include(SECRET);
       }

@@ -6,7 +6,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 
 export const RUNBOOK = path.resolve('runbooks/s3-unintended-access.yaml');
 export const BASE_TEXT = readFileSync(RUNBOOK, 'utf8');
@@ -26,7 +36,13 @@ export function slots(doc: Document): Slot[] {
   const walk = (node: unknown) => {
     if (isMap(node)) {
       node.items.forEach((pair, index) => {
-        out.push({ parent: node, index, pair, key: isScalar(pair.key) ? String(pair.key.value) : undefined, value: pair.value });
+        out.push({
+          parent: node,
+          index,
+          pair,
+          key: isScalar(pair.key) ? String(pair.key.value) : undefined,
+          value: pair.value,
+        });
         walk(pair.value);
       });
     } else if (isSeq(node)) {
@@ -69,12 +85,51 @@ export const TEMPLATE_CORRUPTIONS = [
 ];
 
 export const KEY_NAMES = [
-  'action', 'with', 'goto', 'call', 'next', 'nxt', 'manual', 'steps', 'parts', 'id', 'if', 'forEach', 'as', 'branch', 'default', 'set',
-  'end', 'onError', 'retry', 'maxVisits', 'outputs', 'ask', 'choices', 'type', 'inputs', 'vars', 'aws', 'irun', 'title', 'concurrency',
-  '__proto__', 'constructor', 'prototype', 'toString', '<<', '', ' ', 'ünïcødé', '{{ x }}',
+  'action',
+  'with',
+  'goto',
+  'call',
+  'next',
+  'nxt',
+  'manual',
+  'steps',
+  'parts',
+  'id',
+  'if',
+  'forEach',
+  'as',
+  'branch',
+  'default',
+  'set',
+  'end',
+  'onError',
+  'retry',
+  'maxVisits',
+  'outputs',
+  'ask',
+  'choices',
+  'type',
+  'inputs',
+  'vars',
+  'aws',
+  'irun',
+  'title',
+  'concurrency',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  '<<',
+  '',
+  ' ',
+  'ünïcødé',
+  '{{ x }}',
 ];
 
-const stepIds = (doc: Document): string[] => slots(doc).filter((s) => s.key === 'id' && isScalar(s.value)).map((s) => String((s.value as { value: unknown }).value));
+const stepIds = (doc: Document): string[] =>
+  slots(doc)
+    .filter((s) => s.key === 'id' && isScalar(s.value))
+    .map((s) => String((s.value as { value: unknown }).value));
 
 export const scalarValue = fc.oneof(
   fc.string({ maxLength: 12 }),
@@ -88,7 +143,12 @@ export const scalarValue = fc.oneof(
 export const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: scalarValue },
   { weight: 1, arbitrary: fc.array(scalarValue, { maxLength: 3 }) },
-  { weight: 1, arbitrary: fc.dictionary(fc.oneof(fc.constantFrom(...KEY_NAMES), fc.string({ maxLength: 6 })), scalarValue, { maxKeys: 3 }) },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(fc.oneof(fc.constantFrom(...KEY_NAMES), fc.string({ maxLength: 6 })), scalarValue, {
+      maxKeys: 3,
+    }),
+  },
 );
 
 export type Mutation =
@@ -101,11 +161,29 @@ export type Mutation =
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('rename' as const), at: fc.nat(), name: fc.oneof(fc.constantFrom(...KEY_NAMES), fc.string({ maxLength: 10 })) }),
+  fc.record({
+    op: fc.constant('rename' as const),
+    at: fc.nat(),
+    name: fc.oneof(fc.constantFrom(...KEY_NAMES), fc.string({ maxLength: 10 })),
+  }),
   fc.record({ op: fc.constant('retype' as const), at: fc.nat(), value: anyValue }),
   fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('changeId' as const), at: fc.nat(), id: fc.oneof(fc.string({ maxLength: 10 }), fc.integer(), fc.constantFrom('contain', 'gather', 'intake', '__proto__')), reuse: fc.boolean() }),
-  fc.record({ op: fc.constant('template' as const), at: fc.nat(), corruption: fc.constantFrom(...TEMPLATE_CORRUPTIONS), where: fc.nat() }),
+  fc.record({
+    op: fc.constant('changeId' as const),
+    at: fc.nat(),
+    id: fc.oneof(
+      fc.string({ maxLength: 10 }),
+      fc.integer(),
+      fc.constantFrom('contain', 'gather', 'intake', '__proto__'),
+    ),
+    reuse: fc.boolean(),
+  }),
+  fc.record({
+    op: fc.constant('template' as const),
+    at: fc.nat(),
+    corruption: fc.constantFrom(...TEMPLATE_CORRUPTIONS),
+    where: fc.nat(),
+  }),
 );
 
 export function applyMutation(doc: Document, m: Mutation): void {
@@ -145,7 +223,9 @@ export function applyMutation(doc: Document, m: Mutation): void {
       return;
     }
     case 'template': {
-      const s = pickFrom(all.filter((x) => isScalar(x.value) && typeof (x.value as { value: unknown }).value === 'string'));
+      const s = pickFrom(
+        all.filter((x) => isScalar(x.value) && typeof (x.value as { value: unknown }).value === 'string'),
+      );
       if (!s) return;
       const scalar = s.value as { value: string };
       const at = m.where % (scalar.value.length + 1);

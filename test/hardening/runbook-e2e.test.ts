@@ -45,7 +45,9 @@ function scripted(pack: PluginDefinition, calls: string[]): PluginDefinition {
       preview: undefined,
       async run(ctx) {
         calls.push(ctx.stepId);
-        const stub = SCENARIO.stubs?.find((s) => s.step === ctx.stepId) ?? SCENARIO.stubs?.find((s) => !s.step && s.action === ctx.action);
+        const stub =
+          SCENARIO.stubs?.find((s) => s.step === ctx.stepId) ??
+          SCENARIO.stubs?.find((s) => !s.step && s.action === ctx.action);
         return structuredClone(stub?.output ?? minimalValue(def.output));
       },
     };
@@ -76,19 +78,37 @@ describe('hardening: the S3 runbook end to end against the local S3 server (no s
     const { store } = server;
     store.createBucket(BUCKET, { ownership: 'BucketOwnerPreferred' });
     const b = store.bucket(BUCKET)!;
-    const publicStatement = { Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` };
-    const appStatement = { Sid: 'App', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/reporting' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` };
+    const publicStatement = {
+      Sid: 'PublicRead',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${BUCKET}/*`,
+    };
+    const appStatement = {
+      Sid: 'App',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::111122223333:role/reporting' },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${BUCKET}/*`,
+    };
     b.config.set('policy', JSON.stringify({ Version: '2012-10-17', Statement: [publicStatement, appStatement] }));
     // reports, a few with public-read ACLs; two deleted two days ago (inside the 7-day window)
     const old = NOW.getTime() - 30 * DAY;
-    for (let i = 1; i <= 12; i++) store.putObject(BUCKET, `monthly/2024-${String(i).padStart(2, '0')}.pdf`, { body: `report ${i}`, lastModified: old + i * 1000, acl: i % 4 === 0 ? 'public-read' : 'private' });
+    for (let i = 1; i <= 12; i++)
+      store.putObject(BUCKET, `monthly/2024-${String(i).padStart(2, '0')}.pdf`, {
+        body: `report ${i}`,
+        lastModified: old + i * 1000,
+        acl: i % 4 === 0 ? 'public-read' : 'private',
+      });
     store.deleteObject(BUCKET, 'monthly/2024-03.pdf', { lastModified: NOW.getTime() - 2 * DAY });
     store.deleteObject(BUCKET, 'monthly/2024-04.pdf', { lastModified: NOW.getTime() - 2 * DAY + 1000 });
     server.setFaultRate(0.2);
 
     const registry = new Registry();
     const scriptedCalls: string[] = [];
-    for (const pack of [sts, cloudtrail, athena, iam, ec2, macie2, accessanalyzer, s3control]) registry.addPack(scripted(pack, scriptedCalls), 'builtin');
+    for (const pack of [sts, cloudtrail, athena, iam, ec2, macie2, accessanalyzer, s3control])
+      registry.addPack(scripted(pack, scriptedCalls), 'builtin');
 
     const text = readFileSync(RUNBOOK, 'utf8');
     const run = await runWithRecord(text, {
@@ -103,13 +123,30 @@ describe('hardening: the S3 runbook end to end against the local S3 server (no s
     const starts = run.events.filter((e): e is StepStartEvent => e.type === 'step.start');
     const ends = new Map(run.events.filter((e): e is StepEndEvent => e.type === 'step.end').map((e) => [e.step, e]));
     const s3Steps = starts.filter((e) => e.action?.startsWith('aws.s3.')).map((e) => e.step);
-    const failed = [...ends.values()].filter((e) => e.status === 'failed').map((e) => `${e.step}: ${e.error?.code} ${e.error?.message}`);
+    const failed = [...ends.values()]
+      .filter((e) => e.status === 'failed')
+      .map((e) => `${e.step}: ${e.error?.code} ${e.error?.message}`);
 
-    expect(run.result.status, `${JSON.stringify(run.result.error)}\nfailed steps:\n${failed.join('\n')}`).to.equal('completed');
+    expect(run.result.status, `${JSON.stringify(run.result.error)}\nfailed steps:\n${failed.join('\n')}`).to.equal(
+      'completed',
+    );
     expect(run.result.outcome).to.equal('resolved');
     expect(failed).to.deep.equal([]);
     // the S3 part of the runbook ran against the server, not against stubs
-    expect(s3Steps).to.include.members(['exposure-snapshot', 'ownership', 'remove-public-statements', 'block-public-access', 'bucket-acl', 'object-acls', 'encryption', 'versioning', 'object-lock', 'versions', 'restore-deleted', 'exposure-after']);
+    expect(s3Steps).to.include.members([
+      'exposure-snapshot',
+      'ownership',
+      'remove-public-statements',
+      'block-public-access',
+      'bucket-acl',
+      'object-acls',
+      'encryption',
+      'versioning',
+      'object-lock',
+      'versions',
+      'restore-deleted',
+      'exposure-after',
+    ]);
     for (const step of s3Steps) expect(scriptedCalls, step).to.not.include(step);
 
     // What the server holds now: the containment and recovery really happened.
@@ -119,7 +156,10 @@ describe('hardening: the S3 runbook end to end against the local S3 server (no s
     expect(b.config.get('encryption')).to.match(/aws:kms/);
     for (const { key, version } of store.entries(BUCKET)) {
       if (version.deleteMarker) continue;
-      expect(version.acl.grants.some((g) => g.uri === ALL_USERS), `${key} ${version.versionId}`).to.equal(false);
+      expect(
+        version.acl.grants.some((g) => g.uri === ALL_USERS),
+        `${key} ${version.versionId}`,
+      ).to.equal(false);
       const wasPublic = Number(key.slice(13, 15)) % 4 === 0;
       expect(store.aclPuts(BUCKET, key, version.versionId), key).to.equal(wasPublic ? 1 : 0);
     }
@@ -131,12 +171,16 @@ describe('hardening: the S3 runbook end to end against the local S3 server (no s
       expect(store.version(BUCKET, key)!.body!.toString(), key).to.equal(`report ${Number(key.slice(13, 15))}`);
     }
     // the exposure snapshots (one per known bucket) read the server before and after
-    const exposure = (step: string) => (ends.get(step)!.output as { bucket: string; public: boolean }[]).map((o) => [o.bucket, o.public]);
+    const exposure = (step: string) =>
+      (ends.get(step)!.output as { bucket: string; public: boolean }[]).map((o) => [o.bucket, o.public]);
     expect(exposure('exposure-snapshot')).to.deep.equal([[BUCKET, true]]);
     expect(exposure('exposure-after')).to.deep.equal([[BUCKET, false]]);
 
     // faults happened and the SDK's retries are in the journal, on S3 steps
-    const faults = (server.counts['fault:SlowDown'] ?? 0) + (server.counts['fault:InternalError'] ?? 0) + (server.counts['fault:reset'] ?? 0);
+    const faults =
+      (server.counts['fault:SlowDown'] ?? 0) +
+      (server.counts['fault:InternalError'] ?? 0) +
+      (server.counts['fault:reset'] ?? 0);
     expect(faults).to.be.greaterThan(5);
     const retries = run.events.filter((e): e is LogEvent => e.type === 'log' && /^retrying /.test(e.message));
     expect(retries.length).to.equal(faults);

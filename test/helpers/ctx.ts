@@ -10,7 +10,9 @@ export interface TestContext extends ActionContext {
 }
 
 /** An ActionContext for unit tests of actions: evidence and logs kept in memory. */
-export function makeCtx(options: { dryRun?: boolean; aws?: AwsSettings; stepId?: string; action?: string; now?: Date } = {}): TestContext {
+export function makeCtx(
+  options: { dryRun?: boolean; aws?: AwsSettings; stepId?: string; action?: string; now?: Date } = {},
+): TestContext {
   const saved: TestContext['saved'] = [];
   const logs: TestContext['logs'] = [];
   const progressed: unknown[] = [];
@@ -36,7 +38,12 @@ export function makeCtx(options: { dryRun?: boolean; aws?: AwsSettings; stepId?:
     evidence: {
       async save(name, data) {
         const text = typeof data === 'string' ? data : JSON.stringify(data);
-        const ref = { name, file: `evidence/${saved.length + 1}-${name}.json`, sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
+        const ref = {
+          name,
+          file: `evidence/${saved.length + 1}-${name}.json`,
+          sha256: createHash('sha256').update(text).digest('hex'),
+          bytes: Buffer.byteLength(text),
+        };
         saved.push({ name, data, ref });
         return ref;
       },
@@ -52,7 +59,14 @@ export function makeCtx(options: { dryRun?: boolean; aws?: AwsSettings; stepId?:
       new Promise((resolve, reject) => {
         if (controller.signal.aborted) return reject(controller.signal.reason);
         const t = setTimeout(resolve, ms);
-        controller.signal.addEventListener('abort', () => { clearTimeout(t); reject(controller.signal.reason); }, { once: true });
+        controller.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            reject(controller.signal.reason);
+          },
+          { once: true },
+        );
       }),
   };
   return ctx;

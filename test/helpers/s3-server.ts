@@ -70,7 +70,8 @@ export function cannedAcl(kind: Exclude<AclSpec, Acl>, ownerId: string): Acl {
   let acl = cannedCache.get(k);
   if (!acl) {
     const grants: Grant[] = [{ type: 'CanonicalUser', id: ownerId, permission: 'FULL_CONTROL' }];
-    if (kind === 'public-read' || kind === 'public-read-write') grants.push({ type: 'Group', uri: ALL_USERS, permission: 'READ' });
+    if (kind === 'public-read' || kind === 'public-read-write')
+      grants.push({ type: 'Group', uri: ALL_USERS, permission: 'READ' });
     if (kind === 'public-read-write') grants.push({ type: 'Group', uri: ALL_USERS, permission: 'WRITE' });
     if (kind === 'authenticated-read') grants.push({ type: 'Group', uri: AUTHENTICATED_USERS, permission: 'READ' });
     acl = Object.freeze({ ownerId, grants: Object.freeze(grants) as Grant[] }) as Acl;
@@ -116,7 +117,10 @@ export class S3Store {
     return this.clock;
   }
 
-  createBucket(name: string, options: { versioned?: boolean; ownership?: Bucket['ownership']; ownerId?: string } = {}): Bucket {
+  createBucket(
+    name: string,
+    options: { versioned?: boolean; ownership?: Bucket['ownership']; ownerId?: string } = {},
+  ): Bucket {
     const b: Bucket = {
       name,
       ownerId: options.ownerId ?? DEFAULT_OWNER,
@@ -165,16 +169,26 @@ export class S3Store {
   putObject(
     bucket: string,
     key: string,
-    options: { acl?: AclSpec; lastModified?: Date | number; size?: number; body?: Buffer | string; storageClass?: string; restore?: string } = {},
+    options: {
+      acl?: AclSpec;
+      lastModified?: Date | number;
+      size?: number;
+      body?: Buffer | string;
+      storageClass?: string;
+      restore?: string;
+    } = {},
   ): string {
     const b = this.requireBucket(bucket);
-    const body = options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
+    const body =
+      options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
     const v: Version = {
       versionId: this.nextVersionId(),
       lastModified: this.tick(options.lastModified),
       deleteMarker: false,
       size: options.size ?? body?.length ?? 0,
-      etag: `"${createHash('md5').update(body ?? key).digest('hex')}"`,
+      etag: `"${createHash('md5')
+        .update(body ?? key)
+        .digest('hex')}"`,
       storageClass: options.storageClass ?? 'STANDARD',
       acl: this.resolveAcl(b, options.acl),
       ...(body ? { body } : {}),
@@ -230,7 +244,14 @@ export class S3Store {
    */
   seed(
     bucket: string,
-    options: { count: number; prefix?: string; versionsPerKey?: number; acl?: (i: number, v: number) => AclSpec; size?: number; keyOf?: (i: number) => string },
+    options: {
+      count: number;
+      prefix?: string;
+      versionsPerKey?: number;
+      acl?: (i: number, v: number) => AclSpec;
+      size?: number;
+      keyOf?: (i: number) => string;
+    },
   ): string[] {
     const b = this.requireBucket(bucket);
     const per = options.versionsPerKey ?? 1;
@@ -342,19 +363,28 @@ export function xmlEscape(s: string): string {
 }
 
 function xmlUnescape(s: string): string {
-  return s.replace(/&(lt|gt|amp|quot|apos|#(\d+)|#x([0-9a-fA-F]+));/g, (m, name: string, dec?: string, hex?: string) => {
-    if (dec) return String.fromCodePoint(Number(dec));
-    if (hex) return String.fromCodePoint(parseInt(hex, 16));
-    return ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[name] ?? m;
-  });
+  return s.replace(
+    /&(lt|gt|amp|quot|apos|#(\d+)|#x([0-9a-fA-F]+));/g,
+    (m, name: string, dec?: string, hex?: string) => {
+      if (dec) return String.fromCodePoint(Number(dec));
+      if (hex) return String.fromCodePoint(parseInt(hex, 16));
+      return ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[name] ?? m;
+    },
+  );
 }
 
-const tag = (name: string, value: string | number | boolean) => `<${name}>${typeof value === 'string' ? xmlEscape(value) : String(value)}</${name}>`;
+const tag = (name: string, value: string | number | boolean) =>
+  `<${name}>${typeof value === 'string' ? xmlEscape(value) : String(value)}</${name}>`;
 
 function aclXml(acl: Acl): string {
   const grants = acl.grants
     .map((g) => {
-      const inner = g.type === 'Group' ? tag('URI', g.uri ?? '') : g.type === 'AmazonCustomerByEmail' ? tag('EmailAddress', g.email ?? '') : tag('ID', g.id ?? '');
+      const inner =
+        g.type === 'Group'
+          ? tag('URI', g.uri ?? '')
+          : g.type === 'AmazonCustomerByEmail'
+            ? tag('EmailAddress', g.email ?? '')
+            : tag('ID', g.id ?? '');
       return `<Grant><Grantee xmlns:xsi="${XSI}" xsi:type="${g.type}">${inner}</Grantee>${tag('Permission', g.permission)}</Grant>`;
     })
     .join('');
@@ -433,7 +463,12 @@ function prng(seed: number): () => number {
 }
 
 class S3Error extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -479,7 +514,8 @@ function operationOf(method: string, key: string, q: URLSearchParams, headers: h
     if (method === 'HEAD') return 'HeadBucket';
     return `Unsupported:${method}:bucket`;
   }
-  if (q.has('acl')) return method === 'PUT' ? 'PutObjectAcl' : method === 'GET' ? 'GetObjectAcl' : `Unsupported:${method}:acl`;
+  if (q.has('acl'))
+    return method === 'PUT' ? 'PutObjectAcl' : method === 'GET' ? 'GetObjectAcl' : `Unsupported:${method}:acl`;
   if (method === 'HEAD') return 'HeadObject';
   if (method === 'GET') return 'GetObject';
   if (method === 'DELETE') return 'DeleteObject';
@@ -504,7 +540,10 @@ const BUCKET_CONFIG_OPS: Record<string, string> = {
 const NOT_CONFIGURED: Record<string, [string, string]> = {
   policy: ['NoSuchBucketPolicy', 'The bucket policy does not exist'],
   publicAccessBlock: ['NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found'],
-  encryption: ['ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found'],
+  encryption: [
+    'ServerSideEncryptionConfigurationNotFoundError',
+    'The server side encryption configuration was not found',
+  ],
   tagging: ['NoSuchTagSet', 'The TagSet does not exist'],
   replication: ['ReplicationConfigurationNotFoundError', 'The replication configuration was not found'],
   'object-lock': ['ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket'],
@@ -514,8 +553,17 @@ const NOT_CONFIGURED: Record<string, [string, string]> = {
 function policyIsPublic(text: string): boolean {
   try {
     const doc = JSON.parse(text) as { Statement?: unknown };
-    const list = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as { Effect?: string; Principal?: unknown; Condition?: unknown }[];
-    return list.some((st) => st?.Effect === 'Allow' && !st.Condition && (st.Principal === '*' || (st.Principal as { AWS?: unknown } | undefined)?.AWS === '*'));
+    const list = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as {
+      Effect?: string;
+      Principal?: unknown;
+      Condition?: unknown;
+    }[];
+    return list.some(
+      (st) =>
+        st?.Effect === 'Allow' &&
+        !st.Condition &&
+        (st.Principal === '*' || (st.Principal as { AWS?: unknown } | undefined)?.AWS === '*'),
+    );
   } catch {
     return false;
   }
@@ -529,7 +577,11 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   const store = options.store ?? new S3Store();
   const counts: Record<string, number> = {};
   let faultRate = options.faultRate ?? 0;
-  const mix = { slowDown: options.faultMix?.slowDown ?? 0.4, internalError: options.faultMix?.internalError ?? 0.4, reset: options.faultMix?.reset ?? 0.2 };
+  const mix = {
+    slowDown: options.faultMix?.slowDown ?? 0.4,
+    internalError: options.faultMix?.internalError ?? 0.4,
+    reset: options.faultMix?.reset ?? 0.2,
+  };
   const mixTotal = mix.slowDown + mix.internalError + mix.reset || 1;
   const random = prng(options.seed ?? 1);
   let requestSeq = 0;
@@ -541,7 +593,15 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     counts[name] = (counts[name] ?? 0) + 1;
   };
 
-  const handle = (op: string, method: string, bucketName: string, key: string, q: URLSearchParams, headers: http.IncomingHttpHeaders, body: Buffer): Reply => {
+  const handle = (
+    op: string,
+    method: string,
+    bucketName: string,
+    key: string,
+    q: URLSearchParams,
+    headers: http.IncomingHttpHeaders,
+    body: Buffer,
+  ): Reply => {
     const b = store.bucket(bucketName);
     if (!b) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
     const sub = !key ? Object.keys(BUCKET_CONFIG_OPS).find((k) => q.has(k)) : undefined;
@@ -549,7 +609,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       if (method === 'GET') {
         const doc = b.config.get(sub);
         if (doc === undefined) throw new S3Error(404, NOT_CONFIGURED[sub][0], NOT_CONFIGURED[sub][1]);
-        return sub === 'policy' ? { status: 200, body: doc, headers: { 'content-type': 'application/json' } } : xml(doc);
+        return sub === 'policy'
+          ? { status: 200, body: doc, headers: { 'content-type': 'application/json' } }
+          : xml(doc);
       }
       if (method === 'PUT') {
         b.config.set(sub, decodeBody(body, headers).toString('utf8'));
@@ -562,7 +624,10 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     }
     switch (op) {
       case 'GetBucketVersioning':
-        return xml(b.config.get('versioning') ?? `<VersioningConfiguration xmlns="${NS}">${b.versioned ? tag('Status', 'Enabled') : ''}</VersioningConfiguration>`);
+        return xml(
+          b.config.get('versioning') ??
+            `<VersioningConfiguration xmlns="${NS}">${b.versioned ? tag('Status', 'Enabled') : ''}</VersioningConfiguration>`,
+        );
       case 'PutBucketVersioning': {
         const doc = decodeBody(body, headers).toString('utf8');
         b.config.set('versioning', doc);
@@ -576,7 +641,10 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       }
       case 'PutBucketAcl': {
         const canned = headers['x-amz-acl'];
-        const acl = typeof canned === 'string' && canned ? cannedAcl(canned as Exclude<AclSpec, Acl>, b.ownerId) : parseAclXml(decodeBody(body, headers).toString('utf8'), b.ownerId);
+        const acl =
+          typeof canned === 'string' && canned
+            ? cannedAcl(canned as Exclude<AclSpec, Acl>, b.ownerId)
+            : parseAclXml(decodeBody(body, headers).toString('utf8'), b.ownerId);
         b.config.set('acl', aclXml(acl));
         return { status: 200 };
       }
@@ -593,8 +661,11 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       case 'HeadBucket':
         return { status: 200 };
       case 'GetBucketOwnershipControls':
-        if (!b.ownership) throw new S3Error(404, 'OwnershipControlsNotFoundError', 'The bucket ownership controls were not found');
-        return xml(`<OwnershipControls xmlns="${NS}"><Rule>${tag('ObjectOwnership', b.ownership)}</Rule></OwnershipControls>`);
+        if (!b.ownership)
+          throw new S3Error(404, 'OwnershipControlsNotFoundError', 'The bucket ownership controls were not found');
+        return xml(
+          `<OwnershipControls xmlns="${NS}"><Rule>${tag('ObjectOwnership', b.ownership)}</Rule></OwnershipControls>`,
+        );
       case 'GetBucketAcl':
         return xml(b.config.get('acl') ?? aclXml(cannedAcl('private', b.ownerId)));
       case 'ListObjectVersions':
@@ -608,9 +679,13 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       case 'PutObjectAcl': {
         const versionId = q.get('versionId') ?? undefined;
         const v = findVersion(b, key, versionId);
-        if (b.ownership === 'BucketOwnerEnforced') throw new S3Error(400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
+        if (b.ownership === 'BucketOwnerEnforced')
+          throw new S3Error(400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
         const canned = headers['x-amz-acl'];
-        v.acl = typeof canned === 'string' && canned ? cannedAcl(canned as Exclude<AclSpec, Acl>, b.ownerId) : parseAclXml(decodeBody(body, headers).toString('utf8'), v.acl.ownerId);
+        v.acl =
+          typeof canned === 'string' && canned
+            ? cannedAcl(canned as Exclude<AclSpec, Acl>, b.ownerId)
+            : parseAclXml(decodeBody(body, headers).toString('utf8'), v.acl.ownerId);
         store.countAclPut(b.name, key, v.versionId);
         return { status: 200, headers: versionHeader(b, v.versionId) };
       }
@@ -631,7 +706,12 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       }
       case 'PutObject': {
         const data = decodeBody(body, headers);
-        const versionId = store.putObject(b.name, key, { body: data, ...(typeof headers['x-amz-storage-class'] === 'string' ? { storageClass: headers['x-amz-storage-class'] } : {}) });
+        const versionId = store.putObject(b.name, key, {
+          body: data,
+          ...(typeof headers['x-amz-storage-class'] === 'string'
+            ? { storageClass: headers['x-amz-storage-class'] }
+            : {}),
+        });
         const v = store.version(b.name, key, versionId)!;
         return { status: 200, headers: { etag: v.etag, ...versionHeader(b, versionId) } };
       }
@@ -644,27 +724,44 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         const srcBucket = store.bucket(srcPath.slice(0, slash));
         if (!srcBucket) throw new S3Error(404, 'NoSuchBucket', 'The source bucket does not exist');
         const src = findVersion(srcBucket, srcPath.slice(slash + 1), srcQuery.get('versionId') ?? undefined);
-        if (src.storageClass === 'GLACIER' || src.storageClass === 'DEEP_ARCHIVE') throw new S3Error(403, 'InvalidObjectState', 'The source object is archived');
+        if (src.storageClass === 'GLACIER' || src.storageClass === 'DEEP_ARCHIVE')
+          throw new S3Error(403, 'InvalidObjectState', 'The source object is archived');
         const newId = store.putObject(b.name, key, { size: src.size, ...(src.body ? { body: src.body } : {}) });
         const v = store.version(b.name, key, newId)!;
         v.etag = src.etag;
         return {
-          ...xml(`<CopyObjectResult xmlns="${NS}">${tag('LastModified', iso(v.lastModified))}${tag('ETag', v.etag)}</CopyObjectResult>`),
-          headers: { 'content-type': 'application/xml', ...versionHeader(b, newId), ...(srcBucket.versioned ? { 'x-amz-copy-source-version-id': src.versionId } : {}) },
+          ...xml(
+            `<CopyObjectResult xmlns="${NS}">${tag('LastModified', iso(v.lastModified))}${tag('ETag', v.etag)}</CopyObjectResult>`,
+          ),
+          headers: {
+            'content-type': 'application/xml',
+            ...versionHeader(b, newId),
+            ...(srcBucket.versioned ? { 'x-amz-copy-source-version-id': src.versionId } : {}),
+          },
         };
       }
       case 'DeleteObject': {
         const versionId = q.get('versionId') ?? undefined;
         if (versionId !== undefined) {
           const gone = store.deleteVersion(b.name, key, versionId);
-          return { status: 204, headers: { 'x-amz-version-id': versionId, ...(gone?.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}) } };
+          return {
+            status: 204,
+            headers: {
+              'x-amz-version-id': versionId,
+              ...(gone?.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}),
+            },
+          };
         }
         const markerId = store.deleteObject(b.name, key);
-        return { status: 204, headers: b.versioned ? { 'x-amz-version-id': markerId, 'x-amz-delete-marker': 'true' } : {} };
+        return {
+          status: 204,
+          headers: b.versioned ? { 'x-amz-version-id': markerId, 'x-amz-delete-marker': 'true' } : {},
+        };
       }
       case 'RestoreObject': {
         const v = findVersion(b, key, q.get('versionId') ?? undefined);
-        if (v.restore?.includes('ongoing-request="true"')) throw new S3Error(409, 'RestoreAlreadyInProgress', 'Object restore is already in progress');
+        if (v.restore?.includes('ongoing-request="true"'))
+          throw new S3Error(409, 'RestoreAlreadyInProgress', 'Object restore is already in progress');
         const status = v.restore ? 200 : 202;
         v.restore = 'ongoing-request="true"';
         return { status };
@@ -679,12 +776,19 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     if (!list?.length) throw new S3Error(404, head ? 'NotFound' : 'NoSuchKey', 'The specified key does not exist.');
     if (versionId === undefined) {
       const v = list[0];
-      if (v.deleteMarker) throw new S3Error(404, head ? 'NotFound' : 'NoSuchKey', 'The specified key does not exist.', { 'x-amz-delete-marker': 'true', 'x-amz-version-id': v.versionId });
+      if (v.deleteMarker)
+        throw new S3Error(404, head ? 'NotFound' : 'NoSuchKey', 'The specified key does not exist.', {
+          'x-amz-delete-marker': 'true',
+          'x-amz-version-id': v.versionId,
+        });
       return v;
     }
     const v = list.find((x) => x.versionId === versionId);
     if (!v) throw new S3Error(404, head ? 'NotFound' : 'NoSuchVersion', 'The specified version does not exist.');
-    if (v.deleteMarker) throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', { 'x-amz-delete-marker': 'true' });
+    if (v.deleteMarker)
+      throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', {
+        'x-amz-delete-marker': 'true',
+      });
     return v;
   };
 
@@ -711,9 +815,25 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       // Faults are decided before anything is applied.
       if (faultRate > 0 && random() < faultRate) {
         const kind = random() * mixTotal;
-        bump(`fault:${kind < mix.slowDown ? 'SlowDown' : kind < mix.slowDown + mix.internalError ? 'InternalError' : 'reset'}`);
-        if (kind < mix.slowDown) return void send(res, requestId, errorReply(503, 'SlowDown', 'Please reduce your request rate.', requestId), method, finish);
-        if (kind < mix.slowDown + mix.internalError) return void send(res, requestId, errorReply(500, 'InternalError', 'We encountered an internal error. Please try again.', requestId), method, finish);
+        bump(
+          `fault:${kind < mix.slowDown ? 'SlowDown' : kind < mix.slowDown + mix.internalError ? 'InternalError' : 'reset'}`,
+        );
+        if (kind < mix.slowDown)
+          return void send(
+            res,
+            requestId,
+            errorReply(503, 'SlowDown', 'Please reduce your request rate.', requestId),
+            method,
+            finish,
+          );
+        if (kind < mix.slowDown + mix.internalError)
+          return void send(
+            res,
+            requestId,
+            errorReply(500, 'InternalError', 'We encountered an internal error. Please try again.', requestId),
+            method,
+            finish,
+          );
         finish();
         req.socket.destroy();
         return;
@@ -721,7 +841,8 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
 
       let reply: Reply;
       try {
-        if (pathname.startsWith('v20180820/configuration/publicAccessBlock')) reply = accountPublicAccessBlock(method, Buffer.concat(chunks), requestId);
+        if (pathname.startsWith('v20180820/configuration/publicAccessBlock'))
+          reply = accountPublicAccessBlock(method, Buffer.concat(chunks), requestId);
         else reply = handle(op, method, bucketName, key, url.searchParams, req.headers, Buffer.concat(chunks));
         if (WRITES.has(op) && reply.status < 300) store.countWrite(bucketName, key, op);
       } catch (err) {
@@ -745,13 +866,23 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       accountBpa = undefined;
       return { status: 204, body: '' };
     }
-    if (accountBpa === undefined) return errorReply(404, 'NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', requestId);
+    if (accountBpa === undefined)
+      return errorReply(
+        404,
+        'NoSuchPublicAccessBlockConfiguration',
+        'The public access block configuration was not found',
+        requestId,
+      );
     return { status: 200, body: accountBpa, headers: { 'content-type': 'application/xml' } };
   }
 
   function errorReply(status: number, code: string, message: string, requestId: string): Reply {
     bump(`error:${code}`);
-    return { status, body: `<?xml version="1.0" encoding="UTF-8"?><Error>${tag('Code', code)}${tag('Message', message)}${tag('RequestId', requestId)}</Error>`, headers: { 'content-type': 'application/xml' } };
+    return {
+      status,
+      body: `<?xml version="1.0" encoding="UTF-8"?><Error>${tag('Code', code)}${tag('Message', message)}${tag('RequestId', requestId)}</Error>`,
+      headers: { 'content-type': 'application/xml' },
+    };
   }
 
   function send(res: http.ServerResponse, requestId: string, reply: Reply, method: string, finish: () => void): void {
@@ -759,7 +890,11 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       finish();
       if (res.destroyed) return;
       const body = method === 'HEAD' || reply.status === 204 ? undefined : reply.body;
-      const headers: Record<string, string> = { 'x-amz-request-id': requestId, 'x-amz-id-2': requestId, ...(reply.headers ?? {}) };
+      const headers: Record<string, string> = {
+        'x-amz-request-id': requestId,
+        'x-amz-id-2': requestId,
+        ...(reply.headers ?? {}),
+      };
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
       else if (method !== 'HEAD') headers['content-length'] = '0';
       res.writeHead(reply.status, headers);
@@ -792,7 +927,11 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
 }
 
 function xml(body: string): Reply {
-  return { status: 200, body: body.startsWith('<?xml') ? body : `<?xml version="1.0" encoding="UTF-8"?>${body}`, headers: { 'content-type': 'application/xml' } };
+  return {
+    status: 200,
+    body: body.startsWith('<?xml') ? body : `<?xml version="1.0" encoding="UTF-8"?>${body}`,
+    headers: { 'content-type': 'application/xml' },
+  };
 }
 
 function versionHeader(b: Bucket, versionId: string): Record<string, string> {
@@ -889,7 +1028,9 @@ function listV2(b: Bucket, q: URLSearchParams): string {
       truncated = true;
       break;
     }
-    parts.push(`<Contents>${tag('Key', key)}${tag('LastModified', iso(v.lastModified))}${tag('ETag', v.etag)}${tag('Size', v.size)}${tag('StorageClass', v.storageClass)}</Contents>`);
+    parts.push(
+      `<Contents>${tag('Key', key)}${tag('LastModified', iso(v.lastModified))}${tag('ETag', v.etag)}${tag('Size', v.size)}${tag('StorageClass', v.storageClass)}</Contents>`,
+    );
     last = key;
   }
   return (

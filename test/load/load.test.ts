@@ -32,8 +32,18 @@ describe('load: parseRunbook', () => {
 
   it('locates nodes by path with 1-based line and column, values and keys', () => {
     const loaded = parseRunbook(text, 'rb.yaml');
-    expect(loaded.locate(['parts', 0, 'steps', 0, 'id'])).to.deep.equal({ file: 'rb.yaml', line: 11, column: 13, endLine: 11, endColumn: 18 });
-    expect(loaded.locate(['parts', 0, 'steps', 0, 'id'], { key: true })).to.include({ line: 11, column: 9, endColumn: 11 });
+    expect(loaded.locate(['parts', 0, 'steps', 0, 'id'])).to.deep.equal({
+      file: 'rb.yaml',
+      line: 11,
+      column: 13,
+      endLine: 11,
+      endColumn: 18,
+    });
+    expect(loaded.locate(['parts', 0, 'steps', 0, 'id'], { key: true })).to.include({
+      line: 11,
+      column: 9,
+      endColumn: 11,
+    });
     expect(loaded.locate(['parts', 0, 'aws', 'roleArn'])).to.include({ line: 9, column: 16 });
   });
 
@@ -56,7 +66,13 @@ describe('load: parseRunbook', () => {
     const loaded = parseRunbook('irun: 1\nid: x\ntitle: Check: this\n', 'bad.yaml');
     expect(loaded.doc).to.equal(undefined);
     expect(loaded.diagnostics).to.have.length(1);
-    expect(loaded.diagnostics[0]).to.include({ code: Codes.YAML_SYNTAX, severity: 'error', line: 3, column: 8, file: 'bad.yaml' });
+    expect(loaded.diagnostics[0]).to.include({
+      code: Codes.YAML_SYNTAX,
+      severity: 'error',
+      line: 3,
+      column: 8,
+      file: 'bad.yaml',
+    });
   });
 
   it('reports duplicate keys', () => {

@@ -26,7 +26,12 @@ export function tableRows(markdown: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+    rows.push(
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -49,17 +54,31 @@ const capitalize = (s: string) => s[0].toUpperCase() + s.slice(1);
 export function expandRow(cells: string[]): TableAction[] {
   const [actionCell, , rmCell, iamCell] = cells;
   const row = `| ${cells.join(' | ')} |`;
-  const parts = actionCell.replace(/\s*\([^)]*\)/g, '').split(/\s+\/\s+/).map((s) => s.trim()).filter(Boolean);
+  const parts = actionCell
+    .replace(/\s*\([^)]*\)/g, '')
+    .split(/\s+\/\s+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   const first = parts[0];
   const dot = first.lastIndexOf('.');
   const ns = first.slice(0, dot);
-  const groups = parts.map((p, i) => (i === 0 ? p.slice(dot + 1) : p.startsWith('aws.') ? p.slice(p.lastIndexOf('.') + 1) : p)).map(expandName);
+  const groups = parts
+    .map((p, i) => (i === 0 ? p.slice(dot + 1) : p.startsWith('aws.') ? p.slice(p.lastIndexOf('.') + 1) : p))
+    .map(expandName);
   const names = groups.flat();
   const rm = (/^(R\/M|R|M)\b/.exec(rmCell)?.[1] ?? 'R') as 'R' | 'M' | 'R/M';
-  const effects: ('read' | 'mutate')[] = names.map((_, i) => (rm === 'R' ? 'read' : rm === 'M' ? 'mutate' : i === 0 ? 'read' : 'mutate'));
+  const effects: ('read' | 'mutate')[] = names.map((_, i) =>
+    rm === 'R' ? 'read' : rm === 'M' ? 'mutate' : i === 0 ? 'read' : 'mutate',
+  );
   const iamPieces = (iamCell ?? '').split(/\s+\/\s+/);
   const aligned = iamPieces.length === names.length && names.length > 1;
-  const out: TableAction[] = names.map((name, i) => ({ id: `${ns}.${name}`, effect: effects[i], permissions: [], shared: [], row }));
+  const out: TableAction[] = names.map((name, i) => ({
+    id: `${ns}.${name}`,
+    effect: effects[i],
+    permissions: [],
+    shared: [],
+    row,
+  }));
   const tokens = (piece: string) =>
     piece
       .split(/[,+]/)
@@ -68,7 +87,8 @@ export function expandRow(cells: string[]): TableAction[] {
       .filter((m): m is RegExpExecArray => m !== null);
   if (aligned) {
     iamPieces.forEach((piece, i) => {
-      for (const [, svc, act] of tokens(piece)) out[i].permissions.push(act === 'same' ? `${svc}:${capitalize(names[i])}` : `${svc}:${act}`);
+      for (const [, svc, act] of tokens(piece))
+        out[i].permissions.push(act === 'same' ? `${svc}:${capitalize(names[i])}` : `${svc}:${act}`);
     });
   } else {
     // "s3:Get/PutBucketVersioning" in a get/put row: the first permission for the first action.
@@ -89,7 +109,9 @@ export function expandRow(cells: string[]): TableAction[] {
 }
 
 describe('AWS action catalogue vs docs/reference/aws-actions.md', () => {
-  const table = tableRows(readFileSync(path.join(PACKAGE_ROOT, 'docs/reference/aws-actions.md'), 'utf8')).flatMap(expandRow);
+  const table = tableRows(readFileSync(path.join(PACKAGE_ROOT, 'docs/reference/aws-actions.md'), 'utf8')).flatMap(
+    expandRow,
+  );
   let registered: Map<string, RegisteredAction>;
   const loadErrors: string[] = [];
 
@@ -128,10 +150,16 @@ describe('AWS action catalogue vs docs/reference/aws-actions.md', () => {
     expect(table.find((t) => t.id === 'aws.iam.detachRolePolicy')?.effect).to.equal('mutate');
     expect(table.find((t) => t.id === 'aws.athena.query')?.effect).to.equal('read');
     expect(table.find((t) => t.id === 'aws.sts.getCallerIdentity')?.permissions).to.deep.equal([]);
-    expect(table.find((t) => t.id === 'aws.ec2.modifyInstanceMetadataOptions')?.permissions).to.deep.equal(['ec2:ModifyInstanceMetadataOptions']);
+    expect(table.find((t) => t.id === 'aws.ec2.modifyInstanceMetadataOptions')?.permissions).to.deep.equal([
+      'ec2:ModifyInstanceMetadataOptions',
+    ]);
     expect(table.find((t) => t.id === 'aws.iam.detachRolePolicy')?.shared).to.deep.equal(['iam:AttachRolePolicy']);
-    expect(table.find((t) => t.id === 'aws.s3.putBucketEncryption')?.permissions).to.deep.equal(['s3:PutEncryptionConfiguration']);
-    expect(table.find((t) => t.id === 'aws.s3control.getAccountPublicAccessBlock')?.permissions).to.deep.equal(['s3:GetAccountPublicAccessBlock']);
+    expect(table.find((t) => t.id === 'aws.s3.putBucketEncryption')?.permissions).to.deep.equal([
+      's3:PutEncryptionConfiguration',
+    ]);
+    expect(table.find((t) => t.id === 'aws.s3control.getAccountPublicAccessBlock')?.permissions).to.deep.equal([
+      's3:GetAccountPublicAccessBlock',
+    ]);
   });
 
   it('every AWS pack loads', () => {
@@ -140,13 +168,18 @@ describe('AWS action catalogue vs docs/reference/aws-actions.md', () => {
 
   it('every action of the table is registered', () => {
     const missing = table.filter((t) => !registered.has(t.id)).map((t) => `  ${t.id}    (from ${t.row})`);
-    expect(missing, `actions in the table but not registered (${missing.length}):\n${missing.join('\n')}\n\nregistered AWS actions:\n${catalogue()}`).to.deep.equal([]);
+    expect(
+      missing,
+      `actions in the table but not registered (${missing.length}):\n${missing.join('\n')}\n\nregistered AWS actions:\n${catalogue()}`,
+    ).to.deep.equal([]);
   });
 
   it("every table row's R/M agrees with the action's effect", () => {
     const wrong = table
       .filter((t) => registered.has(t.id) && registered.get(t.id)!.def.effect !== t.effect)
-      .map((t) => `  ${t.id}: table says ${t.effect}, action is ${registered.get(t.id)!.def.effect}    (from ${t.row})`);
+      .map(
+        (t) => `  ${t.id}: table says ${t.effect}, action is ${registered.get(t.id)!.def.effect}    (from ${t.row})`,
+      );
     expect(wrong, `effect mismatches:\n${wrong.join('\n')}`).to.deep.equal([]);
   });
 
@@ -157,12 +190,14 @@ describe('AWS action catalogue vs docs/reference/aws-actions.md', () => {
     for (const t of table) {
       const a = registered.get(t.id);
       if (!a) continue;
-      for (const p of t.permissions) if (!a.def.permissions.includes(p)) problems.push(`  ${t.id} does not declare ${p}`);
+      for (const p of t.permissions)
+        if (!a.def.permissions.includes(p)) problems.push(`  ${t.id} does not declare ${p}`);
     }
     for (const [row, actions] of byRow) {
       for (const p of actions[0].shared) {
         const present = actions.filter((t) => registered.has(t.id));
-        if (present.length && !present.some((t) => registered.get(t.id)!.def.permissions.includes(p))) problems.push(`  none of ${present.map((t) => t.id).join(', ')} declares ${p}    (from ${row})`);
+        if (present.length && !present.some((t) => registered.get(t.id)!.def.permissions.includes(p)))
+          problems.push(`  none of ${present.map((t) => t.id).join(', ')} declares ${p}    (from ${row})`);
       }
     }
     expect(problems, `permissions named in the table but not declared:\n${problems.join('\n')}`).to.deep.equal([]);
@@ -175,11 +210,15 @@ describe('AWS action catalogue vs docs/reference/aws-actions.md', () => {
       if (!d.title) problems.push(`  ${a.id}: no title`);
       if (!d.docsUrl?.startsWith('https://')) problems.push(`  ${a.id}: no docsUrl`);
       if (d.example === undefined) problems.push(`  ${a.id}: no example`);
-      else if (!a.validateInput(d.example).ok) problems.push(`  ${a.id}: example does not match the input schema: ${a.validateInput(d.example).message}`);
-      for (const p of d.permissions) if (!/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(p)) problems.push(`  ${a.id}: malformed permission ${p}`);
+      else if (!a.validateInput(d.example).ok)
+        problems.push(`  ${a.id}: example does not match the input schema: ${a.validateInput(d.example).message}`);
+      for (const p of d.permissions)
+        if (!/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(p)) problems.push(`  ${a.id}: malformed permission ${p}`);
       if (d.effect === 'mutate') {
-        for (const fn of ['capture', 'preview', 'reversible'] as const) if (typeof d[fn] !== 'function') problems.push(`  ${a.id}: mutating action without ${fn}()`);
-        if (typeof d.undo !== 'function' && typeof d.reversible !== 'function') problems.push(`  ${a.id}: mutating action without undo()`);
+        for (const fn of ['capture', 'preview', 'reversible'] as const)
+          if (typeof d[fn] !== 'function') problems.push(`  ${a.id}: mutating action without ${fn}()`);
+        if (typeof d.undo !== 'function' && typeof d.reversible !== 'function')
+          problems.push(`  ${a.id}: mutating action without undo()`);
       }
     }
     expect(problems, `incomplete actions:\n${problems.join('\n')}`).to.deep.equal([]);

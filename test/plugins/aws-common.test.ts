@@ -4,7 +4,15 @@ import { GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-s
 import { IAMClient } from '@aws-sdk/client-iam';
 import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
-import { awsCode, client, decodePolicy, isNotConfigured, isReadOnlyCommand, send, toIrunError } from '../../plugins/aws-common/index.js';
+import {
+  awsCode,
+  client,
+  decodePolicy,
+  isNotConfigured,
+  isReadOnlyCommand,
+  send,
+  toIrunError,
+} from '../../plugins/aws-common/index.js';
 import { makeCtx } from '../helpers/ctx.js';
 
 describe('aws-common', () => {
@@ -42,7 +50,9 @@ describe('aws-common', () => {
   });
 
   it('assumes --role-arn (with external id) through temporary credentials', async () => {
-    const ctx = makeCtx({ aws: { region: 'us-east-1', roleArn: 'arn:aws:iam::111122223333:role/Responder', externalId: 'ext-1' } });
+    const ctx = makeCtx({
+      aws: { region: 'us-east-1', roleArn: 'arn:aws:iam::111122223333:role/Responder', externalId: 'ext-1' },
+    });
     const c = await client(ctx, S3Client);
     expect(typeof c.config.credentials).to.equal('function');
     const key = [...ctx.shared.keys()].find((k) => k.startsWith('aws.credentials'));
@@ -55,7 +65,9 @@ describe('aws-common', () => {
     const ctx = makeCtx({ dryRun: true });
     const c = await client(ctx, S3Client);
     await c.send(new GetBucketPolicyCommand({ Bucket: 'b' }));
-    const err = await c.send(new PutBucketPolicyCommand({ Bucket: 'b', Policy: '{}' })).catch((e: { code: string }) => e);
+    const err = await c
+      .send(new PutBucketPolicyCommand({ Bucket: 'b', Policy: '{}' }))
+      .catch((e: { code: string }) => e);
     expect((err as { code: string }).code).to.equal('IRUN_DRY_RUN_BLOCKED');
     expect(s3.commandCalls(GetBucketPolicyCommand)).to.have.length(1);
     expect(s3.commandCalls(PutBucketPolicyCommand)).to.have.length(0);
@@ -65,14 +77,21 @@ describe('aws-common', () => {
     expect(isReadOnlyCommand(new GetBucketPolicyCommand({ Bucket: 'b' }))).to.equal(true);
     expect(isReadOnlyCommand(new PutBucketPolicyCommand({ Bucket: 'b', Policy: '' }))).to.equal(false);
     expect(isReadOnlyCommand(new StartQueryExecutionCommand({ QueryString: 'SELECT 1' }))).to.equal(true);
-    expect(isReadOnlyCommand(new StartQueryExecutionCommand({ QueryString: '  with x as (select 1) select * from x' }))).to.equal(true);
-    expect(isReadOnlyCommand(new StartQueryExecutionCommand({ QueryString: 'CREATE EXTERNAL TABLE t (a string)' }))).to.equal(false);
+    expect(
+      isReadOnlyCommand(new StartQueryExecutionCommand({ QueryString: '  with x as (select 1) select * from x' })),
+    ).to.equal(true);
+    expect(
+      isReadOnlyCommand(new StartQueryExecutionCommand({ QueryString: 'CREATE EXTERNAL TABLE t (a string)' })),
+    ).to.equal(false);
     expect(isReadOnlyCommand(new StartQueryExecutionCommand({ QueryString: 'DROP TABLE t' }))).to.equal(false);
     void AthenaClient;
   });
 
   it('maps AWS errors to IRUN_AWS_* codes with name, message and request id; not-configured is a result', async () => {
-    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { requestId: 'REQ123', httpStatusCode: 403 } });
+    const denied = Object.assign(new Error('Access Denied'), {
+      name: 'AccessDenied',
+      $metadata: { requestId: 'REQ123', httpStatusCode: 403 },
+    });
     const e = toIrunError(denied, 'GetBucketPolicy');
     expect(e.code).to.equal('IRUN_AWS_ACCESS_DENIED');
     expect(e.message).to.include('GetBucketPolicy failed: AccessDenied: Access Denied (request id REQ123)');
@@ -83,19 +102,29 @@ describe('aws-common', () => {
     expect(isNotConfigured({ name: 'NoSuchEntityException', Code: 'NoSuchEntity' })).to.equal(true);
     expect(isNotConfigured({ name: 'AccessDenied' })).to.equal(false);
 
-    s3.on(GetBucketPolicyCommand).rejects(Object.assign(new Error('none'), { name: 'NoSuchBucketPolicy', $metadata: {} }));
+    s3.on(GetBucketPolicyCommand).rejects(
+      Object.assign(new Error('none'), { name: 'NoSuchBucketPolicy', $metadata: {} }),
+    );
     const ctx = makeCtx();
     const c = await client(ctx, S3Client);
-    expect(await send(c, new GetBucketPolicyCommand({ Bucket: 'b' }), ctx, { allowNotConfigured: true })).to.equal(undefined);
+    expect(await send(c, new GetBucketPolicyCommand({ Bucket: 'b' }), ctx, { allowNotConfigured: true })).to.equal(
+      undefined,
+    );
     const failed = await send(c, new GetBucketPolicyCommand({ Bucket: 'b' }), ctx).catch((x: { code: string }) => x);
     expect((failed as { code: string }).code).to.equal('IRUN_AWS_NO_SUCH_BUCKET_POLICY');
   });
 
   it('says clearly when there are no credentials or AWS cannot be reached', () => {
-    const noCreds = toIrunError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'GetCallerIdentity');
+    const noCreds = toIrunError(
+      Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      'GetCallerIdentity',
+    );
     expect(noCreds.code).to.equal('IRUN_AWS_NO_CREDENTIALS');
     expect(noCreds.message).to.include('--profile').and.include('--scenario');
-    const refused = toIrunError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 'ListBuckets');
+    const refused = toIrunError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+      'ListBuckets',
+    );
     expect(refused.code).to.equal('IRUN_AWS_NETWORK');
   });
 
@@ -106,7 +135,9 @@ describe('aws-common', () => {
     const server = http.createServer((req, res) => {
       seen.push({ url: req.url, host: req.headers.host, account: req.headers['x-amz-account-id'] as string });
       res.setHeader('content-type', 'application/xml');
-      res.end('<?xml version="1.0"?><PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>');
+      res.end(
+        '<?xml version="1.0"?><PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>',
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
@@ -118,8 +149,12 @@ describe('aws-common', () => {
       const c = await client(ctx, S3ControlClient);
       // Other test files stub S3ControlClient.prototype.send with aws-sdk-client-mock; call the
       // SDK's own Client.send so this request really goes over HTTP.
-      const realSend = (Object.getPrototypeOf(S3ControlClient.prototype) as { send: (cmd: unknown) => Promise<unknown> }).send;
-      const out = (await realSend.call(c, new GetPublicAccessBlockCommand({ AccountId: '111122223333' }))) as { PublicAccessBlockConfiguration?: { BlockPublicPolicy?: boolean } };
+      const realSend = (
+        Object.getPrototypeOf(S3ControlClient.prototype) as { send: (cmd: unknown) => Promise<unknown> }
+      ).send;
+      const out = (await realSend.call(c, new GetPublicAccessBlockCommand({ AccountId: '111122223333' }))) as {
+        PublicAccessBlockConfiguration?: { BlockPublicPolicy?: boolean };
+      };
       expect(out.PublicAccessBlockConfiguration?.BlockPublicPolicy).to.equal(true);
       expect(seen[0].host).to.equal(`127.0.0.1:${port}`);
       expect(seen[0].url).to.match(/^\/v20180820\/configuration\/publicAccessBlock/);
@@ -134,7 +169,10 @@ describe('aws-common', () => {
   });
 
   it('decodes URL-encoded IAM documents', () => {
-    const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const doc = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    };
     expect(decodePolicy(encodeURIComponent(JSON.stringify(doc)))).to.deep.equal(doc);
     expect(decodePolicy(JSON.stringify(doc))).to.deep.equal(doc);
     expect(decodePolicy(undefined)).to.equal(null);

@@ -28,7 +28,13 @@ function instance(meta: Record<string, unknown>, over: Record<string, unknown> =
             State: { Name: 'running', Code: 16 },
             LaunchTime: new Date('2024-02-03T04:05:06Z'),
             IamInstanceProfile: { Arn: PROFILE, Id: 'AIPAEXAMPLE' },
-            MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled', State: 'applied', ...meta },
+            MetadataOptions: {
+              HttpTokens: 'optional',
+              HttpPutResponseHopLimit: 1,
+              HttpEndpoint: 'enabled',
+              State: 'applied',
+              ...meta,
+            },
             Tags: [{ Key: 'Name', Value: 'web' }],
             ...over,
           },
@@ -56,7 +62,11 @@ describe('aws.ec2', () => {
       .on(DescribeInstancesCommand)
       .resolvesOnce({ ...instance({}), NextToken: 't2' })
       .resolvesOnce(instance({ HttpTokens: 'required' }, { InstanceId: 'i-0fedcba9876543210', Tags: [] }));
-    const out = await a.describeInstances.run(makeCtx(), { instanceProfileArn: PROFILE, filters: [{ name: 'instance-state-name', values: ['running'] }] }, undefined);
+    const out = await a.describeInstances.run(
+      makeCtx(),
+      { instanceProfileArn: PROFILE, filters: [{ name: 'instance-state-name', values: ['running'] }] },
+      undefined,
+    );
     const calls = ec2.commandCalls(DescribeInstancesCommand);
     expect(calls).to.have.length(2);
     expect(calls[0].args[0].input.Filters).to.deep.equal([
@@ -65,7 +75,12 @@ describe('aws.ec2', () => {
     ]);
     expect(calls[1].args[0].input.NextToken).to.equal('t2');
     expect(out.count).to.equal(2);
-    expect(out.instances[0]).to.deep.include({ InstanceId: ID, KeyName: 'app-key', LaunchTime: '2024-02-03T04:05:06.000Z', tags: { Name: 'web' } });
+    expect(out.instances[0]).to.deep.include({
+      InstanceId: ID,
+      KeyName: 'app-key',
+      LaunchTime: '2024-02-03T04:05:06.000Z',
+      tags: { Name: 'web' },
+    });
     expect(out.instances[0].MetadataOptions.HttpTokens).to.equal('optional');
     expect(out.instances[1].tags).to.deep.equal({});
   });
@@ -81,11 +96,31 @@ describe('aws.ec2', () => {
   it('describeIamInstanceProfileAssociations matches the profile ARN client-side', async () => {
     ec2
       .on(DescribeIamInstanceProfileAssociationsCommand)
-      .resolvesOnce({ IamInstanceProfileAssociations: [{ AssociationId: 'a1', InstanceId: ID, IamInstanceProfile: { Arn: PROFILE }, State: 'associated' }], NextToken: 'n' })
-      .resolvesOnce({ IamInstanceProfileAssociations: [{ AssociationId: 'a2', InstanceId: 'i-0aaaaaaaaaaaaaaaa', IamInstanceProfile: { Arn: `${PROFILE}-other` }, State: 'associated' }] });
-    const out = await a.describeIamInstanceProfileAssociations.run(makeCtx(), { instanceProfileArn: PROFILE, state: 'associated' }, undefined);
+      .resolvesOnce({
+        IamInstanceProfileAssociations: [
+          { AssociationId: 'a1', InstanceId: ID, IamInstanceProfile: { Arn: PROFILE }, State: 'associated' },
+        ],
+        NextToken: 'n',
+      })
+      .resolvesOnce({
+        IamInstanceProfileAssociations: [
+          {
+            AssociationId: 'a2',
+            InstanceId: 'i-0aaaaaaaaaaaaaaaa',
+            IamInstanceProfile: { Arn: `${PROFILE}-other` },
+            State: 'associated',
+          },
+        ],
+      });
+    const out = await a.describeIamInstanceProfileAssociations.run(
+      makeCtx(),
+      { instanceProfileArn: PROFILE, state: 'associated' },
+      undefined,
+    );
     expect(out.associations.map((x: { AssociationId: string }) => x.AssociationId)).to.deep.equal(['a1']);
-    expect(ec2.commandCalls(DescribeIamInstanceProfileAssociationsCommand)[0].args[0].input.Filters).to.deep.equal([{ Name: 'state', Values: ['associated'] }]);
+    expect(ec2.commandCalls(DescribeIamInstanceProfileAssociationsCommand)[0].args[0].input.Filters).to.deep.equal([
+      { Name: 'state', Values: ['associated'] },
+    ]);
   });
 
   it('modifyInstanceMetadataOptions requires IMDSv2, polls until applied, and undo restores tokens and hop limit', async () => {
@@ -100,11 +135,20 @@ describe('aws.ec2', () => {
     const before = await a.modifyInstanceMetadataOptions.capture!(ctx, { instanceId: ID });
     expect(before).to.include({ httpTokens: 'optional', httpPutResponseHopLimit: 2 });
     const output = await a.modifyInstanceMetadataOptions.run(ctx, { instanceId: ID }, before);
-    expect(ec2.commandCalls(ModifyInstanceMetadataOptionsCommand)[0].args[0].input).to.deep.equal({ InstanceId: ID, HttpTokens: 'required', HttpEndpoint: 'enabled' });
+    expect(ec2.commandCalls(ModifyInstanceMetadataOptionsCommand)[0].args[0].input).to.deep.equal({
+      InstanceId: ID,
+      HttpTokens: 'required',
+      HttpEndpoint: 'enabled',
+    });
     expect(output).to.include({ changed: true, applied: true });
     expect(slept).to.have.length(1);
-    expect(ctx.saved.map((s) => s.name)).to.deep.equal(['instance-metadata-options-before', 'instance-metadata-options-after']);
-    ec2.on(DescribeInstancesCommand).resolves(instance({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2, State: 'applied' }));
+    expect(ctx.saved.map((s) => s.name)).to.deep.equal([
+      'instance-metadata-options-before',
+      'instance-metadata-options-after',
+    ]);
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves(instance({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2, State: 'applied' }));
     await a.modifyInstanceMetadataOptions.undo!(ctx, { instanceId: ID }, before, output);
     expect(ec2.commandCalls(ModifyInstanceMetadataOptionsCommand)[1].args[0].input).to.deep.equal({
       InstanceId: ID,
@@ -115,7 +159,10 @@ describe('aws.ec2', () => {
   });
 
   it('modifyInstanceMetadataOptions gives up waiting after a bounded number of polls and says so', async () => {
-    ec2.on(DescribeInstancesCommand).resolvesOnce(instance({})).resolves(instance({ HttpTokens: 'required', State: 'pending' }));
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolvesOnce(instance({}))
+      .resolves(instance({ HttpTokens: 'required', State: 'pending' }));
     ec2.on(ModifyInstanceMetadataOptionsCommand).resolves({});
     const ctx = makeCtx();
     const slept = noSleep(ctx);
@@ -148,19 +195,50 @@ describe('aws.ec2', () => {
   });
 
   it('maps an unknown instance id and AccessDenied to IRUN_AWS_* codes with the request id', async () => {
-    ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error('The instance ID does not exist'), { name: 'InvalidInstanceID.NotFound', $metadata: { requestId: 'r-9', httpStatusCode: 400 } }));
+    ec2.on(DescribeInstancesCommand).rejects(
+      Object.assign(new Error('The instance ID does not exist'), {
+        name: 'InvalidInstanceID.NotFound',
+        $metadata: { requestId: 'r-9', httpStatusCode: 400 },
+      }),
+    );
     const err = await a.modifyInstanceMetadataOptions.capture!(makeCtx(), { instanceId: ID }).catch((e: unknown) => e);
     expect((err as IrunError).code).to.equal('IRUN_AWS_INVALID_INSTANCE_ID_NOT_FOUND');
-    ec2.on(DescribeKeyPairsCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation', $metadata: { requestId: 'r-10', httpStatusCode: 403 } }));
+    ec2.on(DescribeKeyPairsCommand).rejects(
+      Object.assign(new Error('denied'), {
+        name: 'UnauthorizedOperation',
+        $metadata: { requestId: 'r-10', httpStatusCode: 403 },
+      }),
+    );
     const err2 = await a.describeKeyPairs.run(makeCtx(), {}, undefined).catch((e: unknown) => e);
     expect((err2 as IrunError).code).to.equal('IRUN_AWS_UNAUTHORIZED_OPERATION');
     expect((err2 as IrunError).details?.requestId).to.equal('r-10');
   });
 
   it('describeKeyPairs returns fingerprints as evidence', async () => {
-    ec2.on(DescribeKeyPairsCommand).resolves({ KeyPairs: [{ KeyPairId: 'key-0abc', KeyName: 'app-key', KeyFingerprint: 'aa:bb', KeyType: 'rsa', CreateTime: new Date(0) }] });
+    ec2.on(DescribeKeyPairsCommand).resolves({
+      KeyPairs: [
+        {
+          KeyPairId: 'key-0abc',
+          KeyName: 'app-key',
+          KeyFingerprint: 'aa:bb',
+          KeyType: 'rsa',
+          CreateTime: new Date(0),
+        },
+      ],
+    });
     const out = await a.describeKeyPairs.run(makeCtx(), { keyNames: ['app-key'] }, undefined);
     expect(ec2.commandCalls(DescribeKeyPairsCommand)[0].args[0].input).to.deep.equal({ KeyNames: ['app-key'] });
-    expect(out).to.deep.equal({ keyPairs: [{ KeyPairId: 'key-0abc', KeyName: 'app-key', KeyFingerprint: 'aa:bb', KeyType: 'rsa', CreateTime: '1970-01-01T00:00:00.000Z' }], count: 1 });
+    expect(out).to.deep.equal({
+      keyPairs: [
+        {
+          KeyPairId: 'key-0abc',
+          KeyName: 'app-key',
+          KeyFingerprint: 'aa:bb',
+          KeyType: 'rsa',
+          CreateTime: '1970-01-01T00:00:00.000Z',
+        },
+      ],
+      count: 1,
+    });
   });
 });

@@ -23,7 +23,10 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
+import {
+  GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand,
+  S3ControlClient,
+} from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
@@ -31,7 +34,12 @@ import { IrunError } from '../../engine/errors.js';
 import type { ActionDefinition } from '../../engine/plugins/api.js';
 import { compile } from '../../engine/schema/ajv.js';
 import { isReadOnlyCommand } from '../../plugins/aws-common/index.js';
-import { bucketActions, exposureVerdict, planStatementRemoval, type ExposureSettings } from '../../plugins/aws-s3/bucket.js';
+import {
+  bucketActions,
+  exposureVerdict,
+  planStatementRemoval,
+  type ExposureSettings,
+} from '../../plugins/aws-s3/bucket.js';
 import { analyzePolicy, type BpaConfig } from '../../plugins/aws-s3/policy.js';
 import { makeCtx, type TestContext } from '../helpers/ctx.js';
 
@@ -44,11 +52,25 @@ const IN = { bucket: B, region: 'us-east-1' };
 const OWNER = 'owner-canonical-id';
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const LOG_DELIVERY = 'http://acs.amazonaws.com/groups/s3/LogDelivery';
-const ALL_ON: BpaConfig = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
-const ALL_OFF: BpaConfig = { BlockPublicAcls: false, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false };
+const ALL_ON: BpaConfig = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
+const ALL_OFF: BpaConfig = {
+  BlockPublicAcls: false,
+  IgnorePublicAcls: false,
+  BlockPublicPolicy: false,
+  RestrictPublicBuckets: false,
+};
 
 function awsError(name: string, status = 404, requestId = 'r-1', message = `${name} message`): Error {
-  return Object.assign(new Error(message), { name, $metadata: { requestId, httpStatusCode: status }, $fault: 'client' });
+  return Object.assign(new Error(message), {
+    name,
+    $metadata: { requestId, httpStatusCode: status },
+    $fault: 'client',
+  });
 }
 
 const action = (name: string): ActionDefinition => {
@@ -84,8 +106,19 @@ async function apply(name: string, ctx: TestContext, input: Record<string, unkno
   return { before, output, undo: () => a.undo!(ctx, input, before, output) };
 }
 
-const PUBLIC_STMT = { Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/*` };
-const SIDLESS_PUBLIC = { Effect: 'Allow', Principal: { AWS: ['*'] }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${B}` };
+const PUBLIC_STMT = {
+  Sid: 'PublicRead',
+  Effect: 'Allow',
+  Principal: '*',
+  Action: 's3:GetObject',
+  Resource: `arn:aws:s3:::${B}/*`,
+};
+const SIDLESS_PUBLIC = {
+  Effect: 'Allow',
+  Principal: { AWS: ['*'] },
+  Action: 's3:ListBucket',
+  Resource: `arn:aws:s3:::${B}`,
+};
 const VPCE_STMT = {
   Sid: 'FromVpce',
   Effect: 'Allow',
@@ -94,10 +127,32 @@ const VPCE_STMT = {
   Resource: `arn:aws:s3:::${B}/*`,
   Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1a2b' } },
 };
-const CROSS_STMT = { Sid: 'Partner', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999988887777:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/*` };
-const OWN_STMT = { Sid: 'Own', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/app' }, Action: 's3:*', Resource: `arn:aws:s3:::${B}/*` };
-const DENY_STMT = { Sid: 'TLS', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${B}/*`, Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
-const POLICY = { Version: '2012-10-17', Statement: [PUBLIC_STMT, SIDLESS_PUBLIC, VPCE_STMT, CROSS_STMT, OWN_STMT, DENY_STMT] };
+const CROSS_STMT = {
+  Sid: 'Partner',
+  Effect: 'Allow',
+  Principal: { AWS: 'arn:aws:iam::999988887777:root' },
+  Action: 's3:GetObject',
+  Resource: `arn:aws:s3:::${B}/*`,
+};
+const OWN_STMT = {
+  Sid: 'Own',
+  Effect: 'Allow',
+  Principal: { AWS: 'arn:aws:iam::111122223333:role/app' },
+  Action: 's3:*',
+  Resource: `arn:aws:s3:::${B}/*`,
+};
+const DENY_STMT = {
+  Sid: 'TLS',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: `arn:aws:s3:::${B}/*`,
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+};
+const POLICY = {
+  Version: '2012-10-17',
+  Statement: [PUBLIC_STMT, SIDLESS_PUBLIC, VPCE_STMT, CROSS_STMT, OWN_STMT, DENY_STMT],
+};
 const POLICY_TEXT = JSON.stringify(POLICY);
 
 describe('aws.s3 bucket actions', () => {
@@ -122,7 +177,8 @@ describe('aws.s3 bucket actions', () => {
         expect(validate(def.example), JSON.stringify(validate.errors)).to.equal(true);
         expect((def.input as { additionalProperties?: boolean }).additionalProperties).to.equal(false);
         if (def.effect === 'mutate') {
-          for (const fn of ['capture', 'preview', 'undo', 'reversible'] as const) expect(def[fn], fn).to.be.a('function');
+          for (const fn of ['capture', 'preview', 'undo', 'reversible'] as const)
+            expect(def[fn], fn).to.be.a('function');
         }
       });
     }
@@ -131,14 +187,20 @@ describe('aws.s3 bucket actions', () => {
       const v = compile(action('putBucketEncryption').input);
       expect(v({ bucket: B, kmsKeyArn: 'alias/my-key' })).to.equal(false);
       expect(v({ bucket: B, extra: 1 })).to.equal(false);
-      expect(compile(action('removePublicPolicyStatements').input)({ bucket: B, allowAccounts: ['12'] })).to.equal(false);
-      expect(compile(action('putBucketPolicy').input)({ bucket: B, policy: { Statement: [{ Effect: 'Maybe' }] } })).to.equal(false);
+      expect(compile(action('removePublicPolicyStatements').input)({ bucket: B, allowAccounts: ['12'] })).to.equal(
+        false,
+      );
+      expect(
+        compile(action('putBucketPolicy').input)({ bucket: B, policy: { Statement: [{ Effect: 'Maybe' }] } }),
+      ).to.equal(false);
     });
 
     it('loads the SDK only inside functions (type-only imports at top level)', () => {
       for (const f of ['plugins/aws-s3/bucket.ts', 'plugins/aws-s3/policy.ts', 'plugins/aws-s3control/account.ts']) {
         const text = readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8');
-        const runtime = text.split('\n').filter((l) => /^import\s/.test(l) && /@aws-sdk\//.test(l) && !/^import type\s/.test(l));
+        const runtime = text
+          .split('\n')
+          .filter((l) => /^import\s/.test(l) && /@aws-sdk\//.test(l) && !/^import type\s/.test(l));
         expect(runtime, f).to.deep.equal([]);
       }
     });
@@ -148,8 +210,16 @@ describe('aws.s3 bucket actions', () => {
     it('getBucketLocation maps the location constraint', async () => {
       s3Mock.on(GetBucketLocationCommand).resolvesOnce({ LocationConstraint: 'EU' }).resolvesOnce({});
       const ctx = makeCtx();
-      expect(await action('getBucketLocation').run(ctx, { bucket: B }, undefined)).to.deep.equal({ bucket: B, region: 'eu-west-1', locationConstraint: 'EU' });
-      expect(await action('getBucketLocation').run(ctx, { bucket: B }, undefined)).to.deep.equal({ bucket: B, region: 'us-east-1', locationConstraint: null });
+      expect(await action('getBucketLocation').run(ctx, { bucket: B }, undefined)).to.deep.equal({
+        bucket: B,
+        region: 'eu-west-1',
+        locationConstraint: 'EU',
+      });
+      expect(await action('getBucketLocation').run(ctx, { bucket: B }, undefined)).to.deep.equal({
+        bucket: B,
+        region: 'us-east-1',
+        locationConstraint: null,
+      });
     });
 
     it("discovers the bucket's region when the step does not give one", async () => {
@@ -163,11 +233,19 @@ describe('aws.s3 bucket actions', () => {
     });
 
     it('getBucketPolicy parses the policy; NoSuchBucketPolicy is configured: false', async () => {
-      s3Mock.on(GetBucketPolicyCommand).resolvesOnce({ Policy: POLICY_TEXT }).rejectsOnce(awsError('NoSuchBucketPolicy'));
+      s3Mock
+        .on(GetBucketPolicyCommand)
+        .resolvesOnce({ Policy: POLICY_TEXT })
+        .rejectsOnce(awsError('NoSuchBucketPolicy'));
       const ctx = makeCtx();
       const out = await action('getBucketPolicy').run(ctx, IN, undefined);
       expect(out).to.deep.equal({ bucket: B, configured: true, policy: POLICY, policyText: POLICY_TEXT });
-      expect(await action('getBucketPolicy').run(ctx, IN, undefined)).to.deep.equal({ bucket: B, configured: false, policy: null, policyText: null });
+      expect(await action('getBucketPolicy').run(ctx, IN, undefined)).to.deep.equal({
+        bucket: B,
+        configured: false,
+        policy: null,
+        policyText: null,
+      });
       expect(s3Mock.commandCalls(GetBucketPolicyCommand)[0].args[0].input).to.deep.equal({ Bucket: B });
     });
 
@@ -180,12 +258,42 @@ describe('aws.s3 bucket actions', () => {
     });
 
     const notConfigured: [string, unknown, string, Record<string, unknown>][] = [
-      ['getBucketPolicyStatus', GetBucketPolicyStatusCommand, 'NoSuchBucketPolicy', { configured: false, isPublic: false }],
-      ['getPublicAccessBlock', GetPublicAccessBlockCommand, 'NoSuchPublicAccessBlockConfiguration', { configured: false, config: null }],
-      ['getBucketOwnershipControls', GetBucketOwnershipControlsCommand, 'OwnershipControlsNotFoundError', { configured: false, objectOwnership: null }],
-      ['getBucketEncryption', GetBucketEncryptionCommand, 'ServerSideEncryptionConfigurationNotFoundError', { configured: false, rules: [] }],
-      ['getObjectLockConfiguration', GetObjectLockConfigurationCommand, 'ObjectLockConfigurationNotFoundError', { configured: false, objectLockEnabled: false, rule: null }],
-      ['getBucketReplication', GetBucketReplicationCommand, 'ReplicationConfigurationNotFoundError', { configured: false, role: null, rules: [] }],
+      [
+        'getBucketPolicyStatus',
+        GetBucketPolicyStatusCommand,
+        'NoSuchBucketPolicy',
+        { configured: false, isPublic: false },
+      ],
+      [
+        'getPublicAccessBlock',
+        GetPublicAccessBlockCommand,
+        'NoSuchPublicAccessBlockConfiguration',
+        { configured: false, config: null },
+      ],
+      [
+        'getBucketOwnershipControls',
+        GetBucketOwnershipControlsCommand,
+        'OwnershipControlsNotFoundError',
+        { configured: false, objectOwnership: null },
+      ],
+      [
+        'getBucketEncryption',
+        GetBucketEncryptionCommand,
+        'ServerSideEncryptionConfigurationNotFoundError',
+        { configured: false, rules: [] },
+      ],
+      [
+        'getObjectLockConfiguration',
+        GetObjectLockConfigurationCommand,
+        'ObjectLockConfigurationNotFoundError',
+        { configured: false, objectLockEnabled: false, rule: null },
+      ],
+      [
+        'getBucketReplication',
+        GetBucketReplicationCommand,
+        'ReplicationConfigurationNotFoundError',
+        { configured: false, role: null, rules: [] },
+      ],
       ['getBucketTagging', GetBucketTaggingCommand, 'NoSuchTagSet', { configured: false, tagSet: [], tags: {} }],
     ];
     for (const [name, Cmd, errName, expected] of notConfigured) {
@@ -199,17 +307,41 @@ describe('aws.s3 bucket actions', () => {
 
     it('reads configured settings as plain JSON', async () => {
       s3Mock.on(GetBucketPolicyStatusCommand).resolves({ PolicyStatus: { IsPublic: true } });
-      s3Mock.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true } });
-      s3Mock.on(GetBucketOwnershipControlsCommand).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
+      s3Mock
+        .on(GetPublicAccessBlockCommand)
+        .resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true } });
+      s3Mock
+        .on(GetBucketOwnershipControlsCommand)
+        .resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
       s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Suspended', MFADelete: 'Disabled' });
       s3Mock.on(GetBucketEncryptionCommand).resolves({
-        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:k' }, BucketKeyEnabled: true }] },
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:k' },
+              BucketKeyEnabled: true,
+            },
+          ],
+        },
       });
       s3Mock.on(GetObjectLockConfigurationCommand).resolves({
-        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } },
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
+        },
       });
-      s3Mock.on(GetBucketReplicationCommand).resolves({ ReplicationConfiguration: { Role: 'arn:aws:iam::1:role/r', Rules: [{ Status: 'Enabled', Destination: { Bucket: 'arn:aws:s3:::dst' } }] } });
-      s3Mock.on(GetBucketTaggingCommand).resolves({ TagSet: [{ Key: 'owner', Value: "o'brien {{x}}" }, { Key: '__proto__', Value: 'p' }] });
+      s3Mock.on(GetBucketReplicationCommand).resolves({
+        ReplicationConfiguration: {
+          Role: 'arn:aws:iam::1:role/r',
+          Rules: [{ Status: 'Enabled', Destination: { Bucket: 'arn:aws:s3:::dst' } }],
+        },
+      });
+      s3Mock.on(GetBucketTaggingCommand).resolves({
+        TagSet: [
+          { Key: 'owner', Value: "o'brien {{x}}" },
+          { Key: '__proto__', Value: 'p' },
+        ],
+      });
       s3Mock.on(GetBucketAclCommand).resolves({
         Owner: { ID: OWNER },
         Grants: [
@@ -221,11 +353,26 @@ describe('aws.s3 bucket actions', () => {
       const ctx = makeCtx();
       const run = (n: string) => action(n).run(ctx, IN, undefined);
       expect(await run('getBucketPolicyStatus')).to.deep.equal({ bucket: B, configured: true, isPublic: true });
-      expect(await run('getPublicAccessBlock')).to.deep.equal({ bucket: B, configured: true, config: { ...ALL_OFF, BlockPublicAcls: true, BlockPublicPolicy: true } });
-      expect(await run('getBucketOwnershipControls')).to.deep.equal({ bucket: B, configured: true, objectOwnership: 'BucketOwnerEnforced' });
+      expect(await run('getPublicAccessBlock')).to.deep.equal({
+        bucket: B,
+        configured: true,
+        config: { ...ALL_OFF, BlockPublicAcls: true, BlockPublicPolicy: true },
+      });
+      expect(await run('getBucketOwnershipControls')).to.deep.equal({
+        bucket: B,
+        configured: true,
+        objectOwnership: 'BucketOwnerEnforced',
+      });
       expect(await run('getBucketVersioning')).to.deep.equal({ bucket: B, status: 'Suspended', mfaDelete: 'Disabled' });
-      expect((await run('getBucketEncryption')).rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID).to.equal('arn:k');
-      expect(await run('getObjectLockConfiguration')).to.deep.equal({ bucket: B, configured: true, objectLockEnabled: true, rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } });
+      expect((await run('getBucketEncryption')).rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID).to.equal(
+        'arn:k',
+      );
+      expect(await run('getObjectLockConfiguration')).to.deep.equal({
+        bucket: B,
+        configured: true,
+        objectLockEnabled: true,
+        rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
+      });
       expect((await run('getBucketReplication')).rules[0].Destination.Bucket).to.equal('arn:aws:s3:::dst');
       const tags = await run('getBucketTagging');
       expect(tags.tags.owner).to.equal("o'brien {{x}}");
@@ -239,14 +386,21 @@ describe('aws.s3 bucket actions', () => {
 
     it('getBucketVersioning: never enabled is status null', async () => {
       s3Mock.on(GetBucketVersioningCommand).resolves({});
-      expect(await action('getBucketVersioning').run(makeCtx(), IN, undefined)).to.deep.equal({ bucket: B, status: null, mfaDelete: null });
+      expect(await action('getBucketVersioning').run(makeCtx(), IN, undefined)).to.deep.equal({
+        bucket: B,
+        status: null,
+        mfaDelete: null,
+      });
     });
   });
 
   describe('putBucketPolicy / deleteBucketPolicy', () => {
     it('puts the policy and undoes to "absent" with DeleteBucketPolicy', async () => {
       const newPolicy = { Version: '2012-10-17', Statement: [DENY_STMT] };
-      s3Mock.on(GetBucketPolicyCommand).rejectsOnce(awsError('NoSuchBucketPolicy')).resolves({ Policy: JSON.stringify(newPolicy) });
+      s3Mock
+        .on(GetBucketPolicyCommand)
+        .rejectsOnce(awsError('NoSuchBucketPolicy'))
+        .resolves({ Policy: JSON.stringify(newPolicy) });
       const ctx = makeCtx();
       const { before, output, undo } = await apply('putBucketPolicy', ctx, { ...IN, policy: newPolicy });
       expect(before).to.deep.equal({ configured: false, policy: null, policyText: null });
@@ -262,26 +416,39 @@ describe('aws.s3 bucket actions', () => {
     });
 
     it('sends nothing when the policy is already the same (key order ignored)', async () => {
-      s3Mock.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: [DENY_STMT], Version: '2012-10-17' }) });
-      const { output } = await apply('putBucketPolicy', makeCtx(), { ...IN, policy: { Version: '2012-10-17', Statement: [DENY_STMT] } });
+      s3Mock
+        .on(GetBucketPolicyCommand)
+        .resolves({ Policy: JSON.stringify({ Statement: [DENY_STMT], Version: '2012-10-17' }) });
+      const { output } = await apply('putBucketPolicy', makeCtx(), {
+        ...IN,
+        policy: { Version: '2012-10-17', Statement: [DENY_STMT] },
+      });
       expect(output.changed).to.equal(false);
       expect(mutatingCalls()).to.deep.equal([]);
     });
 
     it('deleteBucketPolicy deletes and undo puts the original text back', async () => {
-      s3Mock.on(GetBucketPolicyCommand).resolvesOnce({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [OWN_STMT] }) }).rejects(awsError('NoSuchBucketPolicy'));
+      s3Mock
+        .on(GetBucketPolicyCommand)
+        .resolvesOnce({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [OWN_STMT] }) })
+        .rejects(awsError('NoSuchBucketPolicy'));
       const { output, undo } = await apply('deleteBucketPolicy', makeCtx(), IN);
       expect(output.changed).to.equal(true);
       expect(output.after.configured).to.equal(false);
       await undo();
-      expect(s3Mock.commandCalls(PutBucketPolicyCommand)[0].args[0].input.Policy).to.equal(JSON.stringify({ Version: '2012-10-17', Statement: [OWN_STMT] }));
+      expect(s3Mock.commandCalls(PutBucketPolicyCommand)[0].args[0].input.Policy).to.equal(
+        JSON.stringify({ Version: '2012-10-17', Statement: [OWN_STMT] }),
+      );
     });
   });
 
   describe('removePublicPolicyStatements', () => {
     it('plans the removal of public statements only, by Sid or sha224', () => {
       const plan = planStatementRemoval(POLICY);
-      expect(plan.removed.map((r) => r.id)).to.deep.equal(['PublicRead', analyzePolicy({ Statement: [SIDLESS_PUBLIC] })[0].id]);
+      expect(plan.removed.map((r) => r.id)).to.deep.equal([
+        'PublicRead',
+        analyzePolicy({ Statement: [SIDLESS_PUBLIC] })[0].id,
+      ]);
       expect(plan.removed[1].id).to.match(/^sha224:[0-9a-f]{56}$/);
       expect(plan.result?.Statement).to.deep.equal([VPCE_STMT, CROSS_STMT, OWN_STMT, DENY_STMT]);
     });
@@ -296,13 +463,19 @@ describe('aws.s3 bucket actions', () => {
       expect(output.policyDeleted).to.equal(false);
       const put = s3Mock.commandCalls(PutBucketPolicyCommand)[0].args[0].input;
       expect(put.ConfirmRemoveSelfBucketAccess).to.equal(false);
-      expect(JSON.parse(put.Policy!)).to.deep.equal({ Version: '2012-10-17', Statement: [VPCE_STMT, CROSS_STMT, OWN_STMT, DENY_STMT] });
+      expect(JSON.parse(put.Policy!)).to.deep.equal({
+        Version: '2012-10-17',
+        Statement: [VPCE_STMT, CROSS_STMT, OWN_STMT, DENY_STMT],
+      });
       expect(s3Mock.commandCalls(DeleteBucketPolicyCommand)).to.have.length(0);
       expect(compile(action('removePublicPolicyStatements').output)(output)).to.equal(true);
     });
 
     it('deletes the policy when no statement remains', async () => {
-      s3Mock.on(GetBucketPolicyCommand).resolvesOnce({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: PUBLIC_STMT }) }).rejects(awsError('NoSuchBucketPolicy'));
+      s3Mock
+        .on(GetBucketPolicyCommand)
+        .resolvesOnce({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: PUBLIC_STMT }) })
+        .rejects(awsError('NoSuchBucketPolicy'));
       const { output } = await apply('removePublicPolicyStatements', makeCtx(), IN);
       expect(output.policyDeleted).to.equal(true);
       expect(output.after).to.deep.equal({ configured: false, policy: null, policyText: null });
@@ -315,16 +488,24 @@ describe('aws.s3 bucket actions', () => {
       stsMock.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
       const { output } = await apply('removePublicPolicyStatements', makeCtx(), { ...IN, alsoCrossAccount: true });
       expect(output.removed.map((r: { id: string }) => r.id)).to.include('Partner');
-      const kept = JSON.parse(s3Mock.commandCalls(PutBucketPolicyCommand)[0].args[0].input.Policy!).Statement.map((s: { Sid: string }) => s.Sid);
+      const kept = JSON.parse(s3Mock.commandCalls(PutBucketPolicyCommand)[0].args[0].input.Policy!).Statement.map(
+        (s: { Sid: string }) => s.Sid,
+      );
       expect(kept).to.deep.equal(['FromVpce', 'Own', 'TLS']);
 
       s3Mock.resetHistory();
-      const again = await apply('removePublicPolicyStatements', makeCtx(), { ...IN, alsoCrossAccount: true, allowAccounts: ['999988887777'] });
+      const again = await apply('removePublicPolicyStatements', makeCtx(), {
+        ...IN,
+        alsoCrossAccount: true,
+        allowAccounts: ['999988887777'],
+      });
       expect(again.output.removed.map((r: { id: string }) => r.id)).to.not.include('Partner');
     });
 
     it('changes nothing when no statement is public', async () => {
-      s3Mock.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [VPCE_STMT, DENY_STMT] }) });
+      s3Mock
+        .on(GetBucketPolicyCommand)
+        .resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [VPCE_STMT, DENY_STMT] }) });
       const ctx = makeCtx();
       const { output, undo } = await apply('removePublicPolicyStatements', ctx, IN);
       expect(output.changed).to.equal(false);
@@ -357,7 +538,12 @@ describe('aws.s3 bucket actions', () => {
       s3Mock.on(PutBucketPolicyCommand).callsFake(async (input: { Policy: string }) => {
         const isPublic = analyzePolicy(JSON.parse(input.Policy)).some((s) => s.public);
         if (isPublic && (state.bpa?.BlockPublicPolicy || state.accountBlocks)) {
-          throw awsError('AccessDenied', 403, 'r-bpa', 'User is not authorized to perform: s3:PutBucketPolicy because public policies are blocked by the BlockPublicPolicy block public access setting.');
+          throw awsError(
+            'AccessDenied',
+            403,
+            'r-bpa',
+            'User is not authorized to perform: s3:PutBucketPolicy because public policies are blocked by the BlockPublicPolicy block public access setting.',
+          );
         }
         state.policy = input.Policy;
         return {};
@@ -430,7 +616,10 @@ describe('aws.s3 bucket actions', () => {
     const acl = {
       Owner: { ID: OWNER, DisplayName: 'owner' },
       Grants: [
-        { Grantee: { Type: 'CanonicalUser' as const, ID: OWNER, DisplayName: 'owner' }, Permission: 'FULL_CONTROL' as const },
+        {
+          Grantee: { Type: 'CanonicalUser' as const, ID: OWNER, DisplayName: 'owner' },
+          Permission: 'FULL_CONTROL' as const,
+        },
         { Grantee: { Type: 'Group' as const, URI: ALL_USERS }, Permission: 'READ' as const },
         { Grantee: { Type: 'Group' as const, URI: LOG_DELIVERY }, Permission: 'WRITE' as const },
         { Grantee: { Type: 'CanonicalUser' as const, ID: 'partner-id' }, Permission: 'READ' as const },
@@ -439,7 +628,9 @@ describe('aws.s3 bucket actions', () => {
 
     it('removes AllUsers grants keeping the owner and other grants, Grantee.Type set; undo restores', async () => {
       s3Mock.on(GetBucketAclCommand).resolves(acl);
-      s3Mock.on(GetBucketOwnershipControlsCommand).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } });
+      s3Mock
+        .on(GetBucketOwnershipControlsCommand)
+        .resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } });
       const ctx = makeCtx();
       const { output, undo } = await apply('putBucketAcl', ctx, IN);
       expect(output.changed).to.equal(true);
@@ -461,7 +652,11 @@ describe('aws.s3 bucket actions', () => {
       s3Mock.on(GetBucketAclCommand).resolves(acl);
       s3Mock.on(GetBucketOwnershipControlsCommand).rejects(awsError('OwnershipControlsNotFoundError'));
       await apply('putBucketAcl', makeCtx(), { ...IN, removeCrossAccount: true });
-      expect(s3Mock.commandCalls(PutBucketAclCommand)[0].args[0].input.AccessControlPolicy!.Grants!.map((g) => g.Grantee!.ID ?? g.Grantee!.URI)).to.deep.equal([OWNER, LOG_DELIVERY]);
+      expect(
+        s3Mock
+          .commandCalls(PutBucketAclCommand)[0]
+          .args[0].input.AccessControlPolicy!.Grants!.map((g) => g.Grantee!.ID ?? g.Grantee!.URI),
+      ).to.deep.equal([OWNER, LOG_DELIVERY]);
       s3Mock.resetHistory();
       await apply('putBucketAcl', makeCtx(), { ...IN, removeCrossAccount: true, keepGrantees: ['partner-id'] });
       expect(s3Mock.commandCalls(PutBucketAclCommand)[0].args[0].input.AccessControlPolicy!.Grants).to.have.length(3);
@@ -469,7 +664,9 @@ describe('aws.s3 bucket actions', () => {
 
     it('does nothing when ACLs are disabled (BucketOwnerEnforced)', async () => {
       s3Mock.on(GetBucketAclCommand).resolves(acl);
-      s3Mock.on(GetBucketOwnershipControlsCommand).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
+      s3Mock
+        .on(GetBucketOwnershipControlsCommand)
+        .resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
       const ctx = makeCtx();
       const before = await action('putBucketAcl').capture!(ctx, IN);
       expect((await action('putBucketAcl').preview!(ctx, IN, before)).noop).to.equal(true);
@@ -481,10 +678,16 @@ describe('aws.s3 bucket actions', () => {
 
   describe('putPublicAccessBlock / deletePublicAccessBlock', () => {
     it('sets all four flags by default and undoes to "absent" with DeletePublicAccessBlock', async () => {
-      s3Mock.on(GetPublicAccessBlockCommand).rejectsOnce(awsError('NoSuchPublicAccessBlockConfiguration')).resolves({ PublicAccessBlockConfiguration: ALL_ON });
+      s3Mock
+        .on(GetPublicAccessBlockCommand)
+        .rejectsOnce(awsError('NoSuchPublicAccessBlockConfiguration'))
+        .resolves({ PublicAccessBlockConfiguration: ALL_ON });
       const { before, output, undo } = await apply('putPublicAccessBlock', makeCtx(), IN);
       expect(before).to.deep.equal({ configured: false, config: null });
-      expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({ Bucket: B, PublicAccessBlockConfiguration: ALL_ON });
+      expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({
+        Bucket: B,
+        PublicAccessBlockConfiguration: ALL_ON,
+      });
       expect(output.after).to.deep.equal({ configured: true, config: ALL_ON });
       expect(action('putPublicAccessBlock').reversible!(IN, before, output)).to.equal(true);
       await undo();
@@ -495,9 +698,13 @@ describe('aws.s3 bucket actions', () => {
       const old = { ...ALL_OFF, IgnorePublicAcls: true };
       s3Mock.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: old });
       const { undo } = await apply('putPublicAccessBlock', makeCtx(), { ...IN, blockPublicPolicy: true });
-      expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input.PublicAccessBlockConfiguration).to.deep.equal({ ...old, BlockPublicPolicy: true });
+      expect(
+        s3Mock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input.PublicAccessBlockConfiguration,
+      ).to.deep.equal({ ...old, BlockPublicPolicy: true });
       await undo();
-      expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[1].args[0].input.PublicAccessBlockConfiguration).to.deep.equal(old);
+      expect(
+        s3Mock.commandCalls(PutPublicAccessBlockCommand)[1].args[0].input.PublicAccessBlockConfiguration,
+      ).to.deep.equal(old);
       expect(s3Mock.commandCalls(DeletePublicAccessBlockCommand)).to.have.length(0);
     });
 
@@ -509,18 +716,29 @@ describe('aws.s3 bucket actions', () => {
     });
 
     it('deletePublicAccessBlock deletes and undo puts the flags back', async () => {
-      s3Mock.on(GetPublicAccessBlockCommand).resolvesOnce({ PublicAccessBlockConfiguration: ALL_ON }).rejects(awsError('NoSuchPublicAccessBlockConfiguration'));
+      s3Mock
+        .on(GetPublicAccessBlockCommand)
+        .resolvesOnce({ PublicAccessBlockConfiguration: ALL_ON })
+        .rejects(awsError('NoSuchPublicAccessBlockConfiguration'));
       const { output, undo } = await apply('deletePublicAccessBlock', makeCtx(), IN);
       expect(output).to.deep.include({ changed: true, after: { configured: false, config: null } });
       await undo();
-      expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input.PublicAccessBlockConfiguration).to.deep.equal(ALL_ON);
+      expect(
+        s3Mock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input.PublicAccessBlockConfiguration,
+      ).to.deep.equal(ALL_ON);
     });
   });
 
   describe('putBucketOwnershipControls', () => {
     it('enforces bucket ownership and undoes to "absent" with DeleteBucketOwnershipControls', async () => {
-      s3Mock.on(GetBucketOwnershipControlsCommand).rejectsOnce(awsError('OwnershipControlsNotFoundError')).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
-      s3Mock.on(GetBucketAclCommand).resolves({ Owner: { ID: OWNER }, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: OWNER }, Permission: 'FULL_CONTROL' }] });
+      s3Mock
+        .on(GetBucketOwnershipControlsCommand)
+        .rejectsOnce(awsError('OwnershipControlsNotFoundError'))
+        .resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
+      s3Mock.on(GetBucketAclCommand).resolves({
+        Owner: { ID: OWNER },
+        Grants: [{ Grantee: { Type: 'CanonicalUser', ID: OWNER }, Permission: 'FULL_CONTROL' }],
+      });
       const { output, undo } = await apply('putBucketOwnershipControls', makeCtx(), IN);
       expect(s3Mock.commandCalls(PutBucketOwnershipControlsCommand)[0].args[0].input).to.deep.equal({
         Bucket: B,
@@ -532,7 +750,9 @@ describe('aws.s3 bucket actions', () => {
     });
 
     it('maps InvalidBucketAclWithObjectOwnership to a clear error naming the grants', async () => {
-      s3Mock.on(GetBucketOwnershipControlsCommand).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } });
+      s3Mock
+        .on(GetBucketOwnershipControlsCommand)
+        .resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } });
       s3Mock.on(GetBucketAclCommand).resolves({
         Owner: { ID: OWNER },
         Grants: [
@@ -540,7 +760,16 @@ describe('aws.s3 bucket actions', () => {
           { Grantee: { Type: 'Group', URI: ALL_USERS }, Permission: 'READ' },
         ],
       });
-      s3Mock.on(PutBucketOwnershipControlsCommand).rejects(awsError('InvalidBucketAclWithObjectOwnership', 400, 'r-9', 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting'));
+      s3Mock
+        .on(PutBucketOwnershipControlsCommand)
+        .rejects(
+          awsError(
+            'InvalidBucketAclWithObjectOwnership',
+            400,
+            'r-9',
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+          ),
+        );
       const ctx = makeCtx();
       const a = action('putBucketOwnershipControls');
       const before = await a.capture!(ctx, IN);
@@ -556,8 +785,13 @@ describe('aws.s3 bucket actions', () => {
       s3Mock.on(GetBucketVersioningCommand).resolvesOnce({}).resolves({ Status: 'Enabled' });
       const a = action('putBucketVersioning');
       const { before, output, undo } = await apply('putBucketVersioning', makeCtx(), IN);
-      expect(s3Mock.commandCalls(PutBucketVersioningCommand)[0].args[0].input).to.deep.equal({ Bucket: B, VersioningConfiguration: { Status: 'Enabled' } });
-      expect(a.reversible!(IN, before, output)).to.be.a('string').and.match(/never removed/);
+      expect(s3Mock.commandCalls(PutBucketVersioningCommand)[0].args[0].input).to.deep.equal({
+        Bucket: B,
+        VersioningConfiguration: { Status: 'Enabled' },
+      });
+      expect(a.reversible!(IN, before, output))
+        .to.be.a('string')
+        .and.match(/never removed/);
       const err = await rejection(undo());
       expect(err.code).to.equal('IRUN_NOT_REVERSIBLE');
       expect(s3Mock.commandCalls(PutBucketVersioningCommand)).to.have.length(1);
@@ -568,7 +802,9 @@ describe('aws.s3 bucket actions', () => {
       const { before, output, undo } = await apply('putBucketVersioning', makeCtx(), IN);
       expect(action('putBucketVersioning').reversible!(IN, before, output)).to.equal(true);
       await undo();
-      expect(s3Mock.commandCalls(PutBucketVersioningCommand)[1].args[0].input.VersioningConfiguration).to.deep.equal({ Status: 'Suspended' });
+      expect(s3Mock.commandCalls(PutBucketVersioningCommand)[1].args[0].input.VersioningConfiguration).to.deep.equal({
+        Status: 'Suspended',
+      });
     });
 
     it('changes nothing when already enabled', async () => {
@@ -583,11 +819,21 @@ describe('aws.s3 bucket actions', () => {
     const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
     it('sets SSE-KMS with the key and bucket key; undo to "absent" is DeleteBucketEncryption', async () => {
-      s3Mock.on(GetBucketEncryptionCommand).rejectsOnce(awsError('ServerSideEncryptionConfigurationNotFoundError')).resolves({});
+      s3Mock
+        .on(GetBucketEncryptionCommand)
+        .rejectsOnce(awsError('ServerSideEncryptionConfigurationNotFoundError'))
+        .resolves({});
       const { undo } = await apply('putBucketEncryption', makeCtx(), { ...IN, kmsKeyArn: KEY });
       expect(s3Mock.commandCalls(PutBucketEncryptionCommand)[0].args[0].input).to.deep.equal({
         Bucket: B,
-        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY }, BucketKeyEnabled: true }] },
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY },
+              BucketKeyEnabled: true,
+            },
+          ],
+        },
       });
       await undo();
       expect(s3Mock.commandCalls(DeleteBucketEncryptionCommand)).to.have.length(1);
@@ -600,31 +846,50 @@ describe('aws.s3 bucket actions', () => {
       expect(same.output.changed).to.equal(false);
       const { undo } = await apply('putBucketEncryption', makeCtx(), { ...IN, kmsKeyArn: KEY });
       await undo();
-      expect(s3Mock.commandCalls(PutBucketEncryptionCommand)[1].args[0].input.ServerSideEncryptionConfiguration).to.deep.equal({ Rules: old });
+      expect(
+        s3Mock.commandCalls(PutBucketEncryptionCommand)[1].args[0].input.ServerSideEncryptionConfiguration,
+      ).to.deep.equal({ Rules: old });
     });
 
     it('rejects a KMS key with AES256', async () => {
       s3Mock.on(GetBucketEncryptionCommand).resolves({});
-      const err = await rejection(apply('putBucketEncryption', makeCtx(), { ...IN, sseAlgorithm: 'AES256', kmsKeyArn: KEY }));
+      const err = await rejection(
+        apply('putBucketEncryption', makeCtx(), { ...IN, sseAlgorithm: 'AES256', kmsKeyArn: KEY }),
+      );
       expect(err.code).to.equal('IRUN_INPUT_INVALID');
     });
   });
 
   describe('dry-run', () => {
     const cases: [string, Record<string, unknown>, () => void][] = [
-      ['putBucketPolicy', { policy: { Version: '2012-10-17', Statement: [DENY_STMT] } }, () => s3Mock.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy'))],
+      [
+        'putBucketPolicy',
+        { policy: { Version: '2012-10-17', Statement: [DENY_STMT] } },
+        () => s3Mock.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy')),
+      ],
       ['deleteBucketPolicy', {}, () => s3Mock.on(GetBucketPolicyCommand).resolves({ Policy: POLICY_TEXT })],
       ['removePublicPolicyStatements', {}, () => s3Mock.on(GetBucketPolicyCommand).resolves({ Policy: POLICY_TEXT })],
       [
         'putBucketAcl',
         {},
         () => {
-          s3Mock.on(GetBucketAclCommand).resolves({ Owner: { ID: OWNER }, Grants: [{ Grantee: { Type: 'Group', URI: ALL_USERS }, Permission: 'READ' }] });
+          s3Mock.on(GetBucketAclCommand).resolves({
+            Owner: { ID: OWNER },
+            Grants: [{ Grantee: { Type: 'Group', URI: ALL_USERS }, Permission: 'READ' }],
+          });
           s3Mock.on(GetBucketOwnershipControlsCommand).rejects(awsError('OwnershipControlsNotFoundError'));
         },
       ],
-      ['putPublicAccessBlock', {}, () => s3Mock.on(GetPublicAccessBlockCommand).rejects(awsError('NoSuchPublicAccessBlockConfiguration'))],
-      ['deletePublicAccessBlock', {}, () => s3Mock.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: ALL_ON })],
+      [
+        'putPublicAccessBlock',
+        {},
+        () => s3Mock.on(GetPublicAccessBlockCommand).rejects(awsError('NoSuchPublicAccessBlockConfiguration')),
+      ],
+      [
+        'deletePublicAccessBlock',
+        {},
+        () => s3Mock.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: ALL_ON }),
+      ],
       [
         'putBucketOwnershipControls',
         {},
@@ -634,11 +899,17 @@ describe('aws.s3 bucket actions', () => {
         },
       ],
       ['putBucketVersioning', {}, () => s3Mock.on(GetBucketVersioningCommand).resolves({})],
-      ['putBucketEncryption', {}, () => s3Mock.on(GetBucketEncryptionCommand).rejects(awsError('ServerSideEncryptionConfigurationNotFoundError'))],
+      [
+        'putBucketEncryption',
+        {},
+        () => s3Mock.on(GetBucketEncryptionCommand).rejects(awsError('ServerSideEncryptionConfigurationNotFoundError')),
+      ],
     ];
 
     it('covers every mutating action', () => {
-      const mutating = Object.entries(bucketActions).filter(([, d]) => d.effect === 'mutate').map(([n]) => n);
+      const mutating = Object.entries(bucketActions)
+        .filter(([, d]) => d.effect === 'mutate')
+        .map(([n]) => n);
       expect(cases.map((c) => c[0]).sort()).to.deep.equal(mutating.sort());
     });
 
@@ -672,9 +943,15 @@ describe('aws.s3 bucket actions', () => {
         ],
       });
       s3Mock.on(GetPublicAccessBlockCommand).rejects(awsError('NoSuchPublicAccessBlockConfiguration'));
-      s3Mock.on(GetBucketOwnershipControlsCommand).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } });
+      s3Mock
+        .on(GetBucketOwnershipControlsCommand)
+        .resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } });
       s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled', MFADelete: 'Disabled' });
-      s3Mock.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
+      s3Mock.on(GetBucketEncryptionCommand).resolves({
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+      });
       s3Mock.on(GetObjectLockConfigurationCommand).rejects(awsError('ObjectLockConfigurationNotFoundError'));
       s3Mock.on(GetBucketReplicationCommand).rejects(awsError('AccessDenied', 403, 'r-repl', 'Access Denied'));
       s3Mock.on(GetBucketTaggingCommand).rejects(awsError('NoSuchTagSet'));
@@ -693,7 +970,13 @@ describe('aws.s3 bucket actions', () => {
       expect(out.reasons).to.include('S3 reports the bucket policy as public (PolicyStatus.IsPublic)');
       expect(out.reasons.some((r: string) => r.startsWith('policy statement PublicRead'))).to.equal(true);
       expect(out.reasons).to.include('bucket ACL grants READ to AllUsers');
-      expect(out.reasons.some((r: string) => /off at both bucket and account level: BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets/.test(r))).to.equal(true);
+      expect(
+        out.reasons.some((r: string) =>
+          /off at both bucket and account level: BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets/.test(
+            r,
+          ),
+        ),
+      ).to.equal(true);
       expect(out.reasons.join('\n')).to.not.contain('FromVpce');
       expect(out.shared).to.deep.equal([
         { source: 'policy', principal: 'arn:aws:iam::999988887777:root', via: 'Partner' },
@@ -704,8 +987,14 @@ describe('aws.s3 bucket actions', () => {
       expect(out.settings.tags).to.deep.equal({ configured: false, tagSet: [], tags: {} });
       expect(out.settings.objectLock.configured).to.equal(false);
       expect(out.settings.versioning).to.deep.equal({ status: 'Enabled', mfaDelete: 'Disabled' });
-      expect(out.settings.accountPublicAccessBlock).to.deep.equal({ accountId: '111122223333', configured: false, config: null });
-      expect(controlMock.commandCalls(GetAccountPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({ AccountId: '111122223333' });
+      expect(out.settings.accountPublicAccessBlock).to.deep.equal({
+        accountId: '111122223333',
+        configured: false,
+        config: null,
+      });
+      expect(controlMock.commandCalls(GetAccountPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({
+        AccountId: '111122223333',
+      });
       expect(ctx.saved.map((s) => s.name)).to.deep.equal(['exposure-snapshot']);
       expect(out.evidence).to.equal(ctx.saved[0].ref.file);
       expect(mutatingCalls()).to.deep.equal([]);
@@ -756,7 +1045,12 @@ describe('aws.s3 bucket actions', () => {
       const v = exposureVerdict(settings, '111122223333');
       expect(v.public).to.equal(false);
       expect(v.notes[0]).to.match(/ACLs are disabled \(BucketOwnerEnforced\)/);
-      expect(exposureVerdict({ ...settings, ownershipControls: { configured: false, objectOwnership: null } }, '111122223333').public).to.equal(true);
+      expect(
+        exposureVerdict(
+          { ...settings, ownershipControls: { configured: false, objectOwnership: null } },
+          '111122223333',
+        ).public,
+      ).to.equal(true);
     });
   });
 });

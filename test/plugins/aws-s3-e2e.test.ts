@@ -7,7 +7,15 @@ import { expect } from 'chai';
 import { objectActions, type ResetObjectAclsOutput, type RestoreDeletedOutput } from '../../plugins/aws-s3/objects.js';
 import { s3For } from '../../plugins/aws-s3/common.js';
 import { makeCtx } from '../helpers/ctx.js';
-import { ALL_USERS, AUTHENTICATED_USERS, DEFAULT_OWNER, startS3Server, type Acl, type S3Server, type S3Store } from '../helpers/s3-server.js';
+import {
+  ALL_USERS,
+  AUTHENTICATED_USERS,
+  DEFAULT_OWNER,
+  startS3Server,
+  type Acl,
+  type S3Server,
+  type S3Store,
+} from '../helpers/s3-server.js';
 
 const reset = objectActions.resetObjectAcls;
 const restoreDeleted = objectActions.restoreDeleted;
@@ -20,12 +28,22 @@ function isPublic(acl: Acl): boolean {
 
 /** Every version's ACL in a canonical form (grant fields in a fixed order). */
 function canonical(acl: Acl): string {
-  return JSON.stringify({ ownerId: acl.ownerId, grants: acl.grants.map((g) => ({ type: g.type, id: g.id ?? null, uri: g.uri ?? null, email: g.email ?? null, permission: g.permission })) });
+  return JSON.stringify({
+    ownerId: acl.ownerId,
+    grants: acl.grants.map((g) => ({
+      type: g.type,
+      id: g.id ?? null,
+      uri: g.uri ?? null,
+      email: g.email ?? null,
+      permission: g.permission,
+    })),
+  });
 }
 
 function snapshot(store: S3Store, bucket: string): Map<string, string> {
   const m = new Map<string, string>();
-  for (const { key, version } of store.entries(bucket)) if (!version.deleteMarker) m.set(`${key}\u0000${version.versionId}`, canonical(version.acl));
+  for (const { key, version } of store.entries(bucket))
+    if (!version.deleteMarker) m.set(`${key}\u0000${version.versionId}`, canonical(version.acl));
   return m;
 }
 
@@ -73,7 +91,13 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
     });
     const crossKey = 'data/shared-with-partner.csv';
     store.putObject('leaky-bucket', crossKey, {
-      acl: { ownerId: DEFAULT_OWNER, grants: [{ type: 'CanonicalUser', id: DEFAULT_OWNER, permission: 'FULL_CONTROL' }, { type: 'CanonicalUser', id: OTHER_ACCOUNT, permission: 'READ' }] },
+      acl: {
+        ownerId: DEFAULT_OWNER,
+        grants: [
+          { type: 'CanonicalUser', id: DEFAULT_OWNER, permission: 'FULL_CONTROL' },
+          { type: 'CanonicalUser', id: OTHER_ACCOUNT, permission: 'READ' },
+        ],
+      },
     });
     store.putObject('leaky-bucket', WEIRD_KEY, { acl: 'public-read-write' });
     store.putObject('leaky-bucket', 'data/deleted.txt', { acl: 'public-read' });
@@ -84,7 +108,8 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
 
     const original = snapshot(store, 'leaky-bucket');
     const expectedPublic = [...store.entries('leaky-bucket')].filter(
-      ({ key, version }) => !version.deleteMarker && (key.startsWith('data/') || key.startsWith('docs/')) && isPublic(version.acl),
+      ({ key, version }) =>
+        !version.deleteMarker && (key.startsWith('data/') || key.startsWith('docs/')) && isPublic(version.acl),
     );
     expect(expectedPublic.length).to.be.greaterThan(400);
 
@@ -93,9 +118,15 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
     const input = { bucket: 'leaky-bucket', prefix: 'data/', concurrency: 12 };
     const before = await reset.capture!(ctx, input);
     const out = (await reset.run(ctx, input, before)) as ResetObjectAclsOutput;
-    const docs = (await reset.run(ctx, { bucket: 'leaky-bucket', prefix: 'docs/' }, undefined)) as ResetObjectAclsOutput;
+    const docs = (await reset.run(
+      ctx,
+      { bucket: 'leaky-bucket', prefix: 'docs/' },
+      undefined,
+    )) as ResetObjectAclsOutput;
 
-    const versionsUnderData = [...store.entries('leaky-bucket')].filter(({ key, version }) => key.startsWith('data/') && !version.deleteMarker).length;
+    const versionsUnderData = [...store.entries('leaky-bucket')].filter(
+      ({ key, version }) => key.startsWith('data/') && !version.deleteMarker,
+    ).length;
     expect(out.mode).to.equal('local');
     expect(out.counts.scanned).to.equal(versionsUnderData);
     expect(out.counts.changed).to.equal(expectedPublic.length - 1);
@@ -114,7 +145,9 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
         expect(isPublic(version.acl), key).to.equal(true);
         expect(store.aclPuts('leaky-bucket', key, version.versionId)).to.equal(0);
       } else if (wasPublic) {
-        expect(version.acl.grants, `${key} ${version.versionId}`).to.deep.equal([{ type: 'CanonicalUser', id: DEFAULT_OWNER, permission: 'FULL_CONTROL' }]);
+        expect(version.acl.grants, `${key} ${version.versionId}`).to.deep.equal([
+          { type: 'CanonicalUser', id: DEFAULT_OWNER, permission: 'FULL_CONTROL' },
+        ]);
         expect(store.aclPuts('leaky-bucket', key, version.versionId)).to.equal(1);
       } else {
         expect(canonical(version.acl)).to.equal(original.get(id));
@@ -143,10 +176,18 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
   it('changes every public version exactly once when 20% of requests fail (SlowDown, 500, reset)', async () => {
     // SlowDown is a throttling error with a 500 ms backoff base in the SDK: a smaller share of the
     // faults keeps the test fast while every kind still occurs many times.
-    server = await startS3Server({ faultRate: 0.2, seed: 42, faultMix: { slowDown: 0.15, internalError: 0.5, reset: 0.35 } });
+    server = await startS3Server({
+      faultRate: 0.2,
+      seed: 42,
+      faultMix: { slowDown: 0.15, internalError: 0.5, reset: 0.35 },
+    });
     const { store } = server;
     store.createBucket('flaky-bucket');
-    store.seed('flaky-bucket', { count: 300, versionsPerKey: 2, acl: (i) => (i % 2 === 0 ? 'public-read' : 'private') });
+    store.seed('flaky-bucket', {
+      count: 300,
+      versionsPerKey: 2,
+      acl: (i) => (i % 2 === 0 ? 'public-read' : 'private'),
+    });
     const ctx = makeCtx({ aws: { endpointUrl: server.url, region: 'us-east-1', maxAttempts: 12 } });
     // The SDK's adaptive mode paces a client after throttling. A fresh client has no measured
     // send rate yet, so the first SlowDown drops it to 0.5 requests/s (smithy DefaultRateLimiter
@@ -154,7 +195,9 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
     // what this test checks: skip its token wait on this client only. Classification of the
     // errors, retries and their backoff still run as in production.
     const s3 = await s3For(ctx, 'flaky-bucket');
-    const strategy = (await (s3.config.retryStrategy as unknown as () => Promise<{ rateLimiter: { getSendToken(): Promise<void> } }>)()) as {
+    const strategy = (await (
+      s3.config.retryStrategy as unknown as () => Promise<{ rateLimiter: { getSendToken(): Promise<void> } }>
+    )()) as {
       rateLimiter: { getSendToken(): Promise<void> };
     };
     strategy.rateLimiter.getSendToken = async () => {};
@@ -163,9 +206,13 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
 
     expect(out.counts.failed).to.equal(0);
     expect(out.counts.changed).to.equal(300);
-    const faults = (server.counts['fault:SlowDown'] ?? 0) + (server.counts['fault:InternalError'] ?? 0) + (server.counts['fault:reset'] ?? 0);
+    const faults =
+      (server.counts['fault:SlowDown'] ?? 0) +
+      (server.counts['fault:InternalError'] ?? 0) +
+      (server.counts['fault:reset'] ?? 0);
     expect(faults).to.be.greaterThan(100);
-    for (const kind of ['SlowDown', 'InternalError', 'reset']) expect(server.counts[`fault:${kind}`] ?? 0, kind).to.be.greaterThan(5);
+    for (const kind of ['SlowDown', 'InternalError', 'reset'])
+      expect(server.counts[`fault:${kind}`] ?? 0, kind).to.be.greaterThan(5);
     for (const { key, version } of store.entries('flaky-bucket')) {
       const expected = Number(key) % 2 === 0 ? 1 : 0;
       expect(store.aclPuts('flaky-bucket', key, version.versionId), `${key} ${version.versionId}`).to.equal(expected);
@@ -190,7 +237,15 @@ describe('aws.s3 object actions end to end (local S3 server)', function () {
     const input = { bucket: 'victim', prefix: 'docs/', since };
     const out = (await restoreDeleted.run(ctx, input, undefined)) as RestoreDeletedOutput;
 
-    expect(out.counts).to.include({ keys: 4, restored: 2, removedDeleteMarkers: 1, copiedBack: 1, unrecoverable: 1, unchanged: 1, failed: 0 });
+    expect(out.counts).to.include({
+      keys: 4,
+      restored: 2,
+      removedDeleteMarkers: 1,
+      copiedBack: 1,
+      unrecoverable: 1,
+      unchanged: 1,
+      failed: 0,
+    });
     expect(out.unrecoverable.map((u) => u.key)).to.deep.equal(['docs/new-in-window.txt']);
     expect(store.version('victim', 'docs/deleted.txt')!.deleteMarker).to.equal(false);
     expect(store.version('victim', 'docs/deleted.txt')!.body!.toString()).to.equal('keep me');

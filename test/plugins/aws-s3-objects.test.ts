@@ -21,9 +21,15 @@ import { expect } from 'chai';
 import { IrunError } from '../../engine/errors.js';
 import { compile } from '../../engine/schema/ajv.js';
 import { ALL_USERS, AUTHENTICATED_USERS } from '../../plugins/aws-s3/acl.js';
-import { AsyncPool, objectActions, planKey, type ResetObjectAclsOutput, type RestoreDeletedOutput, type VersionEntry } from '../../plugins/aws-s3/objects.js';
+import {
+  AsyncPool,
+  objectActions,
+  planKey,
+  type ResetObjectAclsOutput,
+  type RestoreDeletedOutput,
+  type VersionEntry,
+} from '../../plugins/aws-s3/objects.js';
 import { makeCtx } from '../helpers/ctx.js';
-
 
 /** Take an own `send` (another file's stub) off a client prototype; returns how to put it back. */
 function setAside(proto: object): () => void {
@@ -58,7 +64,11 @@ describe('aws.s3 object actions (mocked SDK)', () => {
   const publicRead = [...ownerOnly, { Grantee: { Type: 'Group', URI: ALL_USERS }, Permission: 'READ' }];
 
   function awsError(name: string, status = 400, requestId = 'r-1'): Error {
-    return Object.assign(new Error(`${name} message`), { name, $metadata: { requestId, httpStatusCode: status }, $fault: 'client' });
+    return Object.assign(new Error(`${name} message`), {
+      name,
+      $metadata: { requestId, httpStatusCode: status },
+      $fault: 'client',
+    });
   }
 
   async function rejects(p: Promise<unknown>): Promise<IrunError> {
@@ -70,14 +80,26 @@ describe('aws.s3 object actions (mocked SDK)', () => {
     throw new Error('expected a rejection');
   }
 
-  const mutating = ['PutObjectAclCommand', 'CopyObjectCommand', 'DeleteObjectCommand', 'PutObjectCommand', 'RestoreObjectCommand'];
+  const mutating = [
+    'PutObjectAclCommand',
+    'CopyObjectCommand',
+    'DeleteObjectCommand',
+    'PutObjectCommand',
+    'RestoreObjectCommand',
+  ];
   function mutatingCalls(): string[] {
-    return s3Mock.calls().map((c) => (c.args[0] as object).constructor.name).filter((n) => mutating.includes(n));
+    return s3Mock
+      .calls()
+      .map((c) => (c.args[0] as object).constructor.name)
+      .filter((n) => mutating.includes(n));
   }
 
   /** A bucket with ownership controls ObjectWriter and owner OWNER. */
   function bucketBasics(ownership: string | null = 'ObjectWriter') {
-    if (ownership) s3Mock.on(GetBucketOwnershipControlsCommand).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: ownership as 'ObjectWriter' }] } });
+    if (ownership)
+      s3Mock
+        .on(GetBucketOwnershipControlsCommand)
+        .resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: ownership as 'ObjectWriter' }] } });
     else s3Mock.on(GetBucketOwnershipControlsCommand).rejects(awsError('OwnershipControlsNotFoundError', 404));
     s3Mock.on(GetBucketAclCommand).resolves({ Owner: { ID: OWNER }, Grants: ownerOnly as never });
   }
@@ -150,7 +172,9 @@ describe('aws.s3 object actions (mocked SDK)', () => {
           IsTruncated: true,
           NextKeyMarker: 'a.txt',
           NextVersionIdMarker: 'v2',
-          Versions: [{ Key: 'a.txt', VersionId: 'v2', IsLatest: false, LastModified: t('2024-05-02T00:00:00Z'), Size: 5 }],
+          Versions: [
+            { Key: 'a.txt', VersionId: 'v2', IsLatest: false, LastModified: t('2024-05-02T00:00:00Z'), Size: 5 },
+          ],
           DeleteMarkers: [{ Key: 'a.txt', VersionId: 'm1', IsLatest: true, LastModified: t('2024-05-03T00:00:00Z') }],
         })
         .resolvesOnce({
@@ -162,9 +186,18 @@ describe('aws.s3 object actions (mocked SDK)', () => {
             { Key: 'b.txt', VersionId: 'v9', IsLatest: true, LastModified: t('2024-05-01T00:00:00Z'), Size: 1 },
           ],
         })
-        .resolvesOnce({ IsTruncated: false, Versions: [{ Key: 'c.txt', VersionId: 'null', IsLatest: true, LastModified: t('2024-01-01T00:00:00Z'), Size: 0 }] });
+        .resolvesOnce({
+          IsTruncated: false,
+          Versions: [
+            { Key: 'c.txt', VersionId: 'null', IsLatest: true, LastModified: t('2024-01-01T00:00:00Z'), Size: 0 },
+          ],
+        });
 
-      const out = await A.listObjectVersions.run(makeCtx(), { bucket: 'my-bucket', prefix: 'p/', region: 'eu-west-1' }, undefined);
+      const out = await A.listObjectVersions.run(
+        makeCtx(),
+        { bucket: 'my-bucket', prefix: 'p/', region: 'eu-west-1' },
+        undefined,
+      );
 
       const calls = s3Mock.commandCalls(ListObjectVersionsCommand).map((c) => c.args[0].input);
       expect(calls).to.have.length(3);
@@ -173,7 +206,9 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       expect(calls[1]).to.deep.include({ KeyMarker: 'a.txt', VersionIdMarker: 'v2' });
       expect(calls[2]).to.deep.include({ KeyMarker: 'b.txt', VersionIdMarker: 'v9' });
       expect(out.versions.map((v: VersionEntry) => v.versionId)).to.deep.equal(['v2', 'v1', 'v9', 'null']);
-      expect(out.deleteMarkers).to.deep.equal([{ key: 'a.txt', versionId: 'm1', isLatest: true, deleteMarker: true, lastModified: '2024-05-03T00:00:00.000Z' }]);
+      expect(out.deleteMarkers).to.deep.equal([
+        { key: 'a.txt', versionId: 'm1', isLatest: true, deleteMarker: true, lastModified: '2024-05-03T00:00:00.000Z' },
+      ]);
       expect(out.truncated).to.equal(false);
       expect(compile(A.listObjectVersions.output)(out)).to.equal(true);
     });
@@ -183,17 +218,35 @@ describe('aws.s3 object actions (mocked SDK)', () => {
         IsTruncated: true,
         NextKeyMarker: 'k',
         NextVersionIdMarker: 'v',
-        Versions: [1, 2, 3].map((i) => ({ Key: `k${i}`, VersionId: `v${i}`, IsLatest: true, LastModified: t('2024-01-01T00:00:00Z') })),
+        Versions: [1, 2, 3].map((i) => ({
+          Key: `k${i}`,
+          VersionId: `v${i}`,
+          IsLatest: true,
+          LastModified: t('2024-01-01T00:00:00Z'),
+        })),
       });
-      const out = await A.listObjectVersions.run(makeCtx(), { bucket: 'my-bucket', max: 2, region: 'us-east-1' }, undefined);
+      const out = await A.listObjectVersions.run(
+        makeCtx(),
+        { bucket: 'my-bucket', max: 2, region: 'us-east-1' },
+        undefined,
+      );
       expect(out.versions).to.have.length(2);
       expect(out.truncated).to.equal(true);
       expect(s3Mock.commandCalls(ListObjectVersionsCommand)[0].args[0].input.MaxKeys).to.equal(2);
     });
 
     it('maps AccessDenied to IRUN_AWS_ACCESS_DENIED with the request id', async () => {
-      s3Mock.on(ListObjectVersionsCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { requestId: 'req-42', httpStatusCode: 403 }, message: 'Access Denied' }));
-      const err = await rejects(A.listObjectVersions.run(makeCtx(), { bucket: 'my-bucket', region: 'us-east-1' }, undefined));
+      s3Mock.on(ListObjectVersionsCommand).rejects(
+        new S3ServiceException({
+          name: 'AccessDenied',
+          $fault: 'client',
+          $metadata: { requestId: 'req-42', httpStatusCode: 403 },
+          message: 'Access Denied',
+        }),
+      );
+      const err = await rejects(
+        A.listObjectVersions.run(makeCtx(), { bucket: 'my-bucket', region: 'us-east-1' }, undefined),
+      );
       expect(err).to.be.instanceOf(IrunError);
       expect(err.code).to.equal('IRUN_AWS_ACCESS_DENIED');
       expect(err.details).to.deep.include({ requestId: 'req-42', awsError: 'AccessDenied' });
@@ -204,10 +257,28 @@ describe('aws.s3 object actions (mocked SDK)', () => {
     it('pages with the SDK paginator and caps the result at maxKeys', async () => {
       s3Mock
         .on(ListObjectsV2Command)
-        .resolvesOnce({ IsTruncated: true, NextContinuationToken: 't1', Contents: [{ Key: 'a', Size: 1, LastModified: t('2024-01-01T00:00:00Z') }, { Key: 'b', Size: 2 }] })
-        .resolvesOnce({ IsTruncated: true, NextContinuationToken: 't2', Contents: [{ Key: 'c', Size: 3 }, { Key: 'd', Size: 4 }] })
+        .resolvesOnce({
+          IsTruncated: true,
+          NextContinuationToken: 't1',
+          Contents: [
+            { Key: 'a', Size: 1, LastModified: t('2024-01-01T00:00:00Z') },
+            { Key: 'b', Size: 2 },
+          ],
+        })
+        .resolvesOnce({
+          IsTruncated: true,
+          NextContinuationToken: 't2',
+          Contents: [
+            { Key: 'c', Size: 3 },
+            { Key: 'd', Size: 4 },
+          ],
+        })
         .resolvesOnce({ IsTruncated: false, Contents: [{ Key: 'e', Size: 5 }] });
-      const out = await A.listObjectsV2.run(makeCtx(), { bucket: 'my-bucket', maxKeys: 3, region: 'us-east-1' }, undefined);
+      const out = await A.listObjectsV2.run(
+        makeCtx(),
+        { bucket: 'my-bucket', maxKeys: 3, region: 'us-east-1' },
+        undefined,
+      );
       expect(out.objects.map((o: { key: string }) => o.key)).to.deep.equal(['a', 'b', 'c']);
       expect(out.objects[0].lastModified).to.equal('2024-01-01T00:00:00.000Z');
       expect(out.truncated).to.equal(true);
@@ -220,14 +291,33 @@ describe('aws.s3 object actions (mocked SDK)', () => {
   describe('aws.s3.headObject / getObjectAcl', () => {
     it('headObject: a missing object is a result', async () => {
       s3Mock.on(HeadObjectCommand).rejects(new NotFound({ $metadata: { httpStatusCode: 404 }, message: 'Not Found' }));
-      const out = await A.headObject.run(makeCtx(), { bucket: 'my-bucket', key: 'gone', region: 'us-east-1' }, undefined);
+      const out = await A.headObject.run(
+        makeCtx(),
+        { bucket: 'my-bucket', key: 'gone', region: 'us-east-1' },
+        undefined,
+      );
       expect(out).to.deep.equal({ bucket: 'my-bucket', key: 'gone', exists: false });
     });
 
     it('headObject: plain JSON with the parsed restore status', async () => {
-      s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 10, StorageClass: 'GLACIER', LastModified: t('2024-01-01T00:00:00Z'), Restore: 'ongoing-request="false", expiry-date="Fri, 21 Dec 2029 00:00:00 GMT"', VersionId: 'v1' });
-      const out = await A.headObject.run(makeCtx(), { bucket: 'my-bucket', key: 'k', versionId: 'v1', region: 'us-east-1' }, undefined);
-      expect(out).to.deep.include({ exists: true, storageClass: 'GLACIER', lastModified: '2024-01-01T00:00:00.000Z', size: 10 });
+      s3Mock.on(HeadObjectCommand).resolves({
+        ContentLength: 10,
+        StorageClass: 'GLACIER',
+        LastModified: t('2024-01-01T00:00:00Z'),
+        Restore: 'ongoing-request="false", expiry-date="Fri, 21 Dec 2029 00:00:00 GMT"',
+        VersionId: 'v1',
+      });
+      const out = await A.headObject.run(
+        makeCtx(),
+        { bucket: 'my-bucket', key: 'k', versionId: 'v1', region: 'us-east-1' },
+        undefined,
+      );
+      expect(out).to.deep.include({
+        exists: true,
+        storageClass: 'GLACIER',
+        lastModified: '2024-01-01T00:00:00.000Z',
+        size: 10,
+      });
       expect(out.restore).to.deep.equal({ ongoing: false, expiry: '2029-12-21T00:00:00.000Z' });
       expect(s3Mock.commandCalls(HeadObjectCommand)[0].args[0].input.VersionId).to.equal('v1');
     });
@@ -241,11 +331,19 @@ describe('aws.s3 object actions (mocked SDK)', () => {
           { Grantee: { Type: 'CanonicalUser', ID: OTHER }, Permission: 'READ_ACP' },
         ],
       });
-      const out = await A.getObjectAcl.run(makeCtx(), { bucket: 'my-bucket', key: 'k', versionId: 'v1', region: 'us-east-1' }, undefined);
+      const out = await A.getObjectAcl.run(
+        makeCtx(),
+        { bucket: 'my-bucket', key: 'k', versionId: 'v1', region: 'us-east-1' },
+        undefined,
+      );
       expect(out.public).to.equal(true);
       expect(out.crossAccount).to.equal(true);
       expect(out.offending).to.deep.equal(['AuthenticatedUsers READ', `id:${OTHER} READ_ACP`]);
-      expect(s3Mock.commandCalls(GetObjectAclCommand)[0].args[0].input).to.deep.equal({ Bucket: 'my-bucket', Key: 'k', VersionId: 'v1' });
+      expect(s3Mock.commandCalls(GetObjectAclCommand)[0].args[0].input).to.deep.equal({
+        Bucket: 'my-bucket',
+        Key: 'k',
+        VersionId: 'v1',
+      });
       expect(compile(A.getObjectAcl.output)(out)).to.equal(true);
     });
   });
@@ -255,7 +353,10 @@ describe('aws.s3 object actions (mocked SDK)', () => {
 
     it('capture -> run -> undo: owner-only per version, then the saved Owner and Grants back', async () => {
       bucketBasics(null);
-      s3Mock.on(GetObjectAclCommand).resolvesOnce({ Owner: { ID: OWNER }, Grants: publicRead as never }).resolves({ Owner: { ID: OWNER }, Grants: ownerOnly as never });
+      s3Mock
+        .on(GetObjectAclCommand)
+        .resolvesOnce({ Owner: { ID: OWNER }, Grants: publicRead as never })
+        .resolves({ Owner: { ID: OWNER }, Grants: ownerOnly as never });
       s3Mock.on(PutObjectAclCommand).resolves({});
       const ctx = makeCtx();
       const before = await A.putObjectAcl.capture!(ctx, input);
@@ -267,7 +368,10 @@ describe('aws.s3 object actions (mocked SDK)', () => {
         Bucket: 'my-bucket',
         Key: 'secret.csv',
         VersionId: 'v7',
-        AccessControlPolicy: { Owner: { ID: OWNER }, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: OWNER }, Permission: 'FULL_CONTROL' }] },
+        AccessControlPolicy: {
+          Owner: { ID: OWNER },
+          Grants: [{ Grantee: { Type: 'CanonicalUser', ID: OWNER }, Permission: 'FULL_CONTROL' }],
+        },
       });
       expect(ctx.saved.map((s) => s.name)).to.deep.equal(['object-acl-before', 'object-acl-after']);
       expect(A.putObjectAcl.reversible!(input, before, out)).to.equal(true);
@@ -315,7 +419,9 @@ describe('aws.s3 object actions (mocked SDK)', () => {
     const input = { bucket: 'my-bucket', key: 'dir/a b+ü.txt', versionId: 'old/v+1', region: 'us-east-1' };
 
     it('copies the version on top (encoded copy source) and undo deletes the new version', async () => {
-      s3Mock.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: input.key, VersionId: 'cur', IsLatest: true, LastModified: t('2024-05-02T00:00:00Z') }] });
+      s3Mock.on(ListObjectVersionsCommand).resolves({
+        Versions: [{ Key: input.key, VersionId: 'cur', IsLatest: true, LastModified: t('2024-05-02T00:00:00Z') }],
+      });
       s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 100 });
       s3Mock.on(CopyObjectCommand).resolves({ VersionId: 'new-1' });
       s3Mock.on(DeleteObjectCommand).resolves({});
@@ -331,7 +437,11 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       expect(out).to.deep.include({ changed: true, newVersionId: 'new-1' });
       expect(out.before).to.deep.equal({ versionId: 'cur', deleteMarker: false });
       await A.restoreObjectVersion.undo!(ctx, input, before, out);
-      expect(s3Mock.commandCalls(DeleteObjectCommand)[0].args[0].input).to.deep.equal({ Bucket: 'my-bucket', Key: input.key, VersionId: 'new-1' });
+      expect(s3Mock.commandCalls(DeleteObjectCommand)[0].args[0].input).to.deep.equal({
+        Bucket: 'my-bucket',
+        Key: input.key,
+        VersionId: 'new-1',
+      });
     });
 
     it('fails clearly above 5 GB (UploadPartCopy needed) without copying', async () => {
@@ -359,18 +469,29 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       const before = await A.deleteObjectVersion.capture!(ctx, input);
       expect(before).to.deep.include({ found: true, deleteMarker: true, isLatest: true });
       const out = await A.deleteObjectVersion.run(ctx, input, before);
-      expect(s3Mock.commandCalls(DeleteObjectCommand)[0].args[0].input).to.deep.equal({ Bucket: 'my-bucket', Key: 'a.txt', VersionId: 'm1' });
+      expect(s3Mock.commandCalls(DeleteObjectCommand)[0].args[0].input).to.deep.equal({
+        Bucket: 'my-bucket',
+        Key: 'a.txt',
+        VersionId: 'm1',
+      });
       expect(A.deleteObjectVersion.reversible!(input, before, out)).to.equal(true);
       await A.deleteObjectVersion.undo!(ctx, input, before, out);
-      expect(s3Mock.commandCalls(DeleteObjectCommand)[1].args[0].input).to.deep.equal({ Bucket: 'my-bucket', Key: 'a.txt' });
+      expect(s3Mock.commandCalls(DeleteObjectCommand)[1].args[0].input).to.deep.equal({
+        Bucket: 'my-bucket',
+        Key: 'a.txt',
+      });
     });
 
     it('deleting a real version is not reversible and says why', async () => {
-      s3Mock.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: 'a.txt', VersionId: 'm1', IsLatest: true, LastModified: t('2024-05-01T00:00:00Z') }] });
+      s3Mock.on(ListObjectVersionsCommand).resolves({
+        Versions: [{ Key: 'a.txt', VersionId: 'm1', IsLatest: true, LastModified: t('2024-05-01T00:00:00Z') }],
+      });
       const ctx = makeCtx();
       const before = await A.deleteObjectVersion.capture!(ctx, input);
       const why = A.deleteObjectVersion.reversible!(input, before, { changed: true });
-      expect(why).to.be.a('string').and.match(/gone for good/);
+      expect(why)
+        .to.be.a('string')
+        .and.match(/gone for good/);
       const plan = await A.deleteObjectVersion.preview!(ctx, input, before);
       expect(plan.summary).to.contain('Permanently delete');
       expect(mutatingCalls()).to.deep.equal([]);
@@ -381,12 +502,19 @@ describe('aws.s3 object actions (mocked SDK)', () => {
     const input = { bucket: 'my-bucket', key: 'old.csv', region: 'us-east-1', days: 3, tier: 'Bulk' as const };
 
     it('requests a restore with Days and Tier, and is not reversible', async () => {
-      s3Mock.on(HeadObjectCommand).resolvesOnce({ StorageClass: 'GLACIER' }).resolves({ StorageClass: 'GLACIER', Restore: 'ongoing-request="true"' });
+      s3Mock
+        .on(HeadObjectCommand)
+        .resolvesOnce({ StorageClass: 'GLACIER' })
+        .resolves({ StorageClass: 'GLACIER', Restore: 'ongoing-request="true"' });
       s3Mock.on(RestoreObjectCommand).resolves({});
       const ctx = makeCtx();
       const before = await A.restoreArchived.capture!(ctx, input);
       const out = await A.restoreArchived.run(ctx, input, before);
-      expect(s3Mock.commandCalls(RestoreObjectCommand)[0].args[0].input).to.deep.equal({ Bucket: 'my-bucket', Key: 'old.csv', RestoreRequest: { Days: 3, GlacierJobParameters: { Tier: 'Bulk' } } });
+      expect(s3Mock.commandCalls(RestoreObjectCommand)[0].args[0].input).to.deep.equal({
+        Bucket: 'my-bucket',
+        Key: 'old.csv',
+        RestoreRequest: { Days: 3, GlacierJobParameters: { Tier: 'Bulk' } },
+      });
       expect(out).to.deep.include({ changed: true, requested: true, restored: false });
       expect(A.restoreArchived.reversible!(input, before, out)).to.be.a('string');
     });
@@ -404,19 +532,47 @@ describe('aws.s3 object actions (mocked SDK)', () => {
 
   /** Versions for ListObjectVersions pages: n versions of distinct keys under a prefix. */
   function versionsPage(from: number, n: number) {
-    return Array.from({ length: n }, (_, i) => ({ Key: `p/${String(from + i).padStart(4, '0')}`, VersionId: `v${from + i}`, IsLatest: true, LastModified: t('2024-01-01T00:00:00Z'), Size: 1 }));
+    return Array.from({ length: n }, (_, i) => ({
+      Key: `p/${String(from + i).padStart(4, '0')}`,
+      VersionId: `v${from + i}`,
+      IsLatest: true,
+      LastModified: t('2024-01-01T00:00:00Z'),
+      Size: 1,
+    }));
   }
 
   /** Three pages: 4 + 4 + 2 versions (keys p/0000..p/0009) and one delete marker. */
   function threePages() {
     s3Mock
       .on(ListObjectVersionsCommand)
-      .resolvesOnce({ IsTruncated: true, NextKeyMarker: 'p/0003', NextVersionIdMarker: 'v3', Versions: versionsPage(0, 4) })
-      .resolvesOnce({ IsTruncated: true, NextKeyMarker: 'p/0007', NextVersionIdMarker: 'v7', Versions: versionsPage(4, 4), DeleteMarkers: [{ Key: 'p/0005x', VersionId: 'dm', IsLatest: true }] })
+      .resolvesOnce({
+        IsTruncated: true,
+        NextKeyMarker: 'p/0003',
+        NextVersionIdMarker: 'v3',
+        Versions: versionsPage(0, 4),
+      })
+      .resolvesOnce({
+        IsTruncated: true,
+        NextKeyMarker: 'p/0007',
+        NextVersionIdMarker: 'v7',
+        Versions: versionsPage(4, 4),
+        DeleteMarkers: [{ Key: 'p/0005x', VersionId: 'dm', IsLatest: true }],
+      })
       .resolvesOnce({ IsTruncated: false, Versions: versionsPage(8, 2) })
       // second pass (the work after the count)
-      .resolvesOnce({ IsTruncated: true, NextKeyMarker: 'p/0003', NextVersionIdMarker: 'v3', Versions: versionsPage(0, 4) })
-      .resolvesOnce({ IsTruncated: true, NextKeyMarker: 'p/0007', NextVersionIdMarker: 'v7', Versions: versionsPage(4, 4), DeleteMarkers: [{ Key: 'p/0005x', VersionId: 'dm', IsLatest: true }] })
+      .resolvesOnce({
+        IsTruncated: true,
+        NextKeyMarker: 'p/0003',
+        NextVersionIdMarker: 'v3',
+        Versions: versionsPage(0, 4),
+      })
+      .resolvesOnce({
+        IsTruncated: true,
+        NextKeyMarker: 'p/0007',
+        NextVersionIdMarker: 'v7',
+        Versions: versionsPage(4, 4),
+        DeleteMarkers: [{ Key: 'p/0005x', VersionId: 'dm', IsLatest: true }],
+      })
       .resolvesOnce({ IsTruncated: false, Versions: versionsPage(8, 2) });
   }
 
@@ -424,7 +580,11 @@ describe('aws.s3 object actions (mocked SDK)', () => {
   function aclsByVersion() {
     s3Mock.on(GetObjectAclCommand).callsFake(async (input: { VersionId: string }) => {
       const n = Number(input.VersionId.slice(1));
-      if (n === 3) return { Owner: { ID: OWNER }, Grants: [...ownerOnly, { Grantee: { Type: 'CanonicalUser', ID: OTHER }, Permission: 'READ' }] };
+      if (n === 3)
+        return {
+          Owner: { ID: OWNER },
+          Grants: [...ownerOnly, { Grantee: { Type: 'CanonicalUser', ID: OTHER }, Permission: 'READ' }],
+        };
       return { Owner: { ID: OWNER }, Grants: n % 2 === 0 ? publicRead : ownerOnly };
     });
   }
@@ -443,7 +603,11 @@ describe('aws.s3 object actions (mocked SDK)', () => {
         await new Promise((r) => setImmediate(r));
         inFlight--;
         const n = Number(i.VersionId.slice(1));
-        if (n === 3) return { Owner: { ID: OWNER }, Grants: [...ownerOnly, { Grantee: { Type: 'CanonicalUser', ID: OTHER }, Permission: 'READ' }] };
+        if (n === 3)
+          return {
+            Owner: { ID: OWNER },
+            Grants: [...ownerOnly, { Grantee: { Type: 'CanonicalUser', ID: OTHER }, Permission: 'READ' }],
+          };
         return { Owner: { ID: OWNER }, Grants: n % 2 === 0 ? publicRead : ownerOnly };
       });
       s3Mock.on(PutObjectAclCommand).resolves({});
@@ -455,13 +619,25 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       // end-to-end test against the local server shows the parallelism)
       expect(peak).to.be.within(1, 3);
       expect(out.mode).to.equal('local');
-      expect(out.counts).to.deep.equal({ scanned: 10, public: 5, crossAccount: 1, changed: 5, unchanged: 5, failed: 0, skipped: 0 });
+      expect(out.counts).to.deep.equal({
+        scanned: 10,
+        public: 5,
+        crossAccount: 1,
+        changed: 5,
+        unchanged: 5,
+        failed: 0,
+        skipped: 0,
+      });
       const puts = s3Mock.commandCalls(PutObjectAclCommand).map((c) => c.args[0].input);
       expect(puts.map((p) => p.VersionId).sort()).to.deep.equal(['v0', 'v2', 'v4', 'v6', 'v8']);
       for (const p of puts) expect(p.AccessControlPolicy).to.deep.equal({ Owner: { ID: OWNER }, Grants: ownerOnly });
       expect(s3Mock.commandCalls(GetObjectAclCommand).map((c) => c.args[0].input.VersionId)).to.not.include('dm');
       // one evidence file per page with changes, written before the puts of that page
-      expect(out.evidence.map((e) => e.name)).to.deep.equal(['object-acls-before-0001', 'object-acls-before-0002', 'object-acls-before-0003']);
+      expect(out.evidence.map((e) => e.name)).to.deep.equal([
+        'object-acls-before-0001',
+        'object-acls-before-0002',
+        'object-acls-before-0003',
+      ]);
       expect(out.evidence.map((e) => e.count)).to.deep.equal([2, 2, 1]);
       expect(ctx.progressed.length).to.be.greaterThan(0);
       expect(compile(A.resetObjectAcls.output)(out)).to.equal(true);
@@ -471,7 +647,8 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       await A.resetObjectAcls.undo!(ctx, input, before, out);
       const restored = s3Mock.commandCalls(PutObjectAclCommand).map((c) => c.args[0].input);
       expect(restored).to.have.length(5);
-      for (const r of restored) expect(r.AccessControlPolicy).to.deep.equal({ Owner: { ID: OWNER }, Grants: publicRead });
+      for (const r of restored)
+        expect(r.AccessControlPolicy).to.deep.equal({ Owner: { ID: OWNER }, Grants: publicRead });
     });
 
     it('removeCrossAccount also resets grants to other accounts', async () => {
@@ -479,7 +656,11 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       threePages();
       aclsByVersion();
       s3Mock.on(PutObjectAclCommand).resolves({});
-      const out = (await A.resetObjectAcls.run(makeCtx(), { ...input, removeCrossAccount: true }, undefined)) as ResetObjectAclsOutput;
+      const out = (await A.resetObjectAcls.run(
+        makeCtx(),
+        { ...input, removeCrossAccount: true },
+        undefined,
+      )) as ResetObjectAclsOutput;
       expect(out.counts.changed).to.equal(6);
       expect(s3Mock.commandCalls(PutObjectAclCommand).map((c) => c.args[0].input.VersionId)).to.include('v3');
     });
@@ -504,9 +685,18 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       });
       aclsByVersion();
       s3Mock.on(PutObjectAclCommand).resolves({});
-      const out = (await A.resetObjectAcls.run(makeCtx(), { bucket: 'my-bucket', keys: ['a'], region: 'us-east-1' }, undefined)) as ResetObjectAclsOutput;
+      const out = (await A.resetObjectAcls.run(
+        makeCtx(),
+        { bucket: 'my-bucket', keys: ['a'], region: 'us-east-1' },
+        undefined,
+      )) as ResetObjectAclsOutput;
       expect(out.counts.scanned).to.equal(2);
-      expect(s3Mock.commandCalls(PutObjectAclCommand).map((c) => c.args[0].input.VersionId).sort()).to.deep.equal(['v0', 'v2']);
+      expect(
+        s3Mock
+          .commandCalls(PutObjectAclCommand)
+          .map((c) => c.args[0].input.VersionId)
+          .sort(),
+      ).to.deep.equal(['v0', 'v2']);
     });
 
     it('preview counts what would change without writing', async () => {
@@ -557,16 +747,37 @@ describe('aws.s3 object actions (mocked SDK)', () => {
 
     it('above batchThreshold: writes the CSV manifest and hands off to S3 Batch Operations (CreateJob, then DescribeJob until Complete)', async () => {
       bucketBasics();
-      const page1 = { IsTruncated: true, NextKeyMarker: 'p/0003', NextVersionIdMarker: 'v3', Versions: versionsPage(0, 4) };
-      const page2 = { IsTruncated: true, NextKeyMarker: 'p/0007', NextVersionIdMarker: 'v7', Versions: versionsPage(4, 4) };
+      const page1 = {
+        IsTruncated: true,
+        NextKeyMarker: 'p/0003',
+        NextVersionIdMarker: 'v3',
+        Versions: versionsPage(0, 4),
+      };
+      const page2 = {
+        IsTruncated: true,
+        NextKeyMarker: 'p/0007',
+        NextVersionIdMarker: 'v7',
+        Versions: versionsPage(4, 4),
+      };
       s3Mock
         .on(ListObjectVersionsCommand)
         // the count stops after two pages (8 > 5); the manifest pass lists everything
         .resolvesOnce(page1)
         .resolvesOnce(page2)
         .resolvesOnce(page1)
-        .resolvesOnce({ IsTruncated: true, NextKeyMarker: 'p/0007', NextVersionIdMarker: 'v7', Versions: versionsPage(4, 4) })
-        .resolvesOnce({ IsTruncated: false, Versions: [...versionsPage(8, 1), { Key: 'p/we ird,+ü.txt', VersionId: 'vx', IsLatest: true, LastModified: t('2024-01-01T00:00:00Z') }] });
+        .resolvesOnce({
+          IsTruncated: true,
+          NextKeyMarker: 'p/0007',
+          NextVersionIdMarker: 'v7',
+          Versions: versionsPage(4, 4),
+        })
+        .resolvesOnce({
+          IsTruncated: false,
+          Versions: [
+            ...versionsPage(8, 1),
+            { Key: 'p/we ird,+ü.txt', VersionId: 'vx', IsLatest: true, LastModified: t('2024-01-01T00:00:00Z') },
+          ],
+        });
       let manifest = '';
       s3Mock.on(PutObjectCommand).callsFake(async (i: { Body: Readable }) => {
         for await (const c of i.Body) manifest += String(c);
@@ -576,11 +787,25 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       s3cMock
         .on(DescribeJobCommand)
         .resolvesOnce({ Job: { Status: 'Preparing' } })
-        .resolvesOnce({ Job: { Status: 'Active', ProgressSummary: { TotalNumberOfTasks: 10, NumberOfTasksSucceeded: 4, NumberOfTasksFailed: 0 } } })
-        .resolves({ Job: { Status: 'Complete', ProgressSummary: { TotalNumberOfTasks: 10, NumberOfTasksSucceeded: 10, NumberOfTasksFailed: 0 } } });
+        .resolvesOnce({
+          Job: {
+            Status: 'Active',
+            ProgressSummary: { TotalNumberOfTasks: 10, NumberOfTasksSucceeded: 4, NumberOfTasksFailed: 0 },
+          },
+        })
+        .resolves({
+          Job: {
+            Status: 'Complete',
+            ProgressSummary: { TotalNumberOfTasks: 10, NumberOfTasksSucceeded: 10, NumberOfTasksFailed: 0 },
+          },
+        });
       const ctx = makeCtx({ aws: { region: 'us-east-1', accountId: '111122223333' } });
       const batch = { roleArn: 'arn:aws:iam::111122223333:role/batch', manifestBucket: 'ir-manifests', pollSeconds: 0 };
-      const out = (await A.resetObjectAcls.run(ctx, { ...input, batchThreshold: 5, batch }, undefined)) as ResetObjectAclsOutput;
+      const out = (await A.resetObjectAcls.run(
+        ctx,
+        { ...input, batchThreshold: 5, batch },
+        undefined,
+      )) as ResetObjectAclsOutput;
 
       expect(s3Mock.commandCalls(GetObjectAclCommand)).to.have.length(0);
       expect(s3Mock.commandCalls(PutObjectAclCommand)).to.have.length(0);
@@ -593,18 +818,41 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       expect(lines[9]).to.equal('my-bucket,p%2Fwe%20ird%2C%2B%C3%BC.txt,vx');
 
       const job = s3cMock.commandCalls(CreateJobCommand)[0].args[0].input;
-      expect(job).to.deep.include({ AccountId: '111122223333', RoleArn: batch.roleArn, ConfirmationRequired: false, Priority: 10 });
+      expect(job).to.deep.include({
+        AccountId: '111122223333',
+        RoleArn: batch.roleArn,
+        ConfirmationRequired: false,
+        Priority: 10,
+      });
       expect(job.ClientRequestToken).to.match(/^[0-9a-f]{64}$/);
       expect(job.Operation).to.deep.equal({
-        S3PutObjectAcl: { AccessControlPolicy: { AccessControlList: { Owner: { ID: OWNER }, Grants: [{ Grantee: { TypeIdentifier: 'id', Identifier: OWNER }, Permission: 'FULL_CONTROL' }] } } },
+        S3PutObjectAcl: {
+          AccessControlPolicy: {
+            AccessControlList: {
+              Owner: { ID: OWNER },
+              Grants: [{ Grantee: { TypeIdentifier: 'id', Identifier: OWNER }, Permission: 'FULL_CONTROL' }],
+            },
+          },
+        },
       });
       expect(job.Manifest).to.deep.equal({
         Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key', 'VersionId'] },
-        Location: { ObjectArn: 'arn:aws:s3:::ir-manifests/irun/manifests/test-run/test-step/my-bucket.csv', ETag: 'etag-1' },
+        Location: {
+          ObjectArn: 'arn:aws:s3:::ir-manifests/irun/manifests/test-run/test-step/my-bucket.csv',
+          ETag: 'etag-1',
+        },
       });
-      expect(job.Report).to.deep.include({ Enabled: true, Bucket: 'arn:aws:s3:::ir-manifests', ReportScope: 'AllTasks', Format: 'Report_CSV_20180820' });
+      expect(job.Report).to.deep.include({
+        Enabled: true,
+        Bucket: 'arn:aws:s3:::ir-manifests',
+        ReportScope: 'AllTasks',
+        Format: 'Report_CSV_20180820',
+      });
       expect(s3cMock.commandCalls(DescribeJobCommand)).to.have.length(3);
-      expect(s3cMock.commandCalls(DescribeJobCommand)[0].args[0].input).to.deep.equal({ AccountId: '111122223333', JobId: 'job-1' });
+      expect(s3cMock.commandCalls(DescribeJobCommand)[0].args[0].input).to.deep.equal({
+        AccountId: '111122223333',
+        JobId: 'job-1',
+      });
 
       expect(out.mode).to.equal('batch');
       expect(out.batch).to.deep.include({ jobId: 'job-1', status: 'Complete' });
@@ -619,53 +867,87 @@ describe('aws.s3 object actions (mocked SDK)', () => {
 
   describe('aws.s3.restoreDeleted', () => {
     const since = '2024-05-10T00:00:00Z';
-    const entry = (key: string, versionId: string, iso: string, deleteMarker = false): VersionEntry => ({ key, versionId, isLatest: false, deleteMarker, lastModified: iso });
+    const entry = (key: string, versionId: string, iso: string, deleteMarker = false): VersionEntry => ({
+      key,
+      versionId,
+      isLatest: false,
+      deleteMarker,
+      lastModified: iso,
+    });
 
     it('planKey: marker removal, copy-back, unrecoverable, untouched', () => {
       const s = Date.parse(since);
-      expect(planKey('a', [entry('a', 'm1', '2024-05-11T00:00:00Z', true), entry('a', 'v1', '2024-05-01T00:00:00Z')], s)).to.deep.equal({
+      expect(
+        planKey('a', [entry('a', 'm1', '2024-05-11T00:00:00Z', true), entry('a', 'v1', '2024-05-01T00:00:00Z')], s),
+      ).to.deep.equal({
         key: 'a',
         action: 'removeDeleteMarker',
         markerIds: ['m1'],
         revealsVersionId: 'v1',
       });
       // overwritten in the window then deleted: copy back the pre-window version
-      expect(planKey('b', [entry('b', 'm1', '2024-05-12T00:00:00Z', true), entry('b', 'v2', '2024-05-11T00:00:00Z'), entry('b', 'v1', '2024-05-01T00:00:00Z')], s)).to.deep.include({
+      expect(
+        planKey(
+          'b',
+          [
+            entry('b', 'm1', '2024-05-12T00:00:00Z', true),
+            entry('b', 'v2', '2024-05-11T00:00:00Z'),
+            entry('b', 'v1', '2024-05-01T00:00:00Z'),
+          ],
+          s,
+        ),
+      ).to.deep.include({
         action: 'copyBack',
         sourceVersionId: 'v1',
         priorVersionId: 'm1',
         priorIsDeleteMarker: true,
       });
-      expect(planKey('c', [entry('c', 'v2', '2024-05-11T00:00:00Z'), entry('c', 'v1', '2024-05-01T00:00:00Z')], s)).to.deep.include({ action: 'copyBack', sourceVersionId: 'v1', priorVersionId: 'v2' });
+      expect(
+        planKey('c', [entry('c', 'v2', '2024-05-11T00:00:00Z'), entry('c', 'v1', '2024-05-01T00:00:00Z')], s),
+      ).to.deep.include({ action: 'copyBack', sourceVersionId: 'v1', priorVersionId: 'v2' });
       expect(planKey('d', [entry('d', 'v1', '2024-05-11T00:00:00Z')], s).action).to.equal('unrecoverable');
       expect(planKey('e', [], s).action).to.equal('unrecoverable');
-      expect(planKey('f', [entry('f', 'm2', '2024-05-11T00:00:00Z', true), entry('f', 'm1', '2024-05-11T00:00:00Z', true)], s).action).to.equal('unrecoverable');
+      expect(
+        planKey(
+          'f',
+          [entry('f', 'm2', '2024-05-11T00:00:00Z', true), entry('f', 'm1', '2024-05-11T00:00:00Z', true)],
+          s,
+        ).action,
+      ).to.equal('unrecoverable');
       expect(planKey('g', [entry('g', 'v1', '2024-05-01T00:00:00Z')], s).action).to.equal('none');
-      expect(planKey('h', [entry('h', 'm1', '2024-05-01T00:00:00Z', true), entry('h', 'v1', '2024-04-01T00:00:00Z')], s).action).to.equal('none');
+      expect(
+        planKey('h', [entry('h', 'm1', '2024-05-01T00:00:00Z', true), entry('h', 'v1', '2024-04-01T00:00:00Z')], s)
+          .action,
+      ).to.equal('none');
       // no window: any delete marker is removed, live versions are left alone
-      expect(planKey('i', [entry('i', 'm1', '2020-01-01T00:00:00Z', true), entry('i', 'v1', '2019-01-01T00:00:00Z')]).action).to.equal('removeDeleteMarker');
+      expect(
+        planKey('i', [entry('i', 'm1', '2020-01-01T00:00:00Z', true), entry('i', 'v1', '2019-01-01T00:00:00Z')]).action,
+      ).to.equal('removeDeleteMarker');
       expect(planKey('j', [entry('j', 'v1', '2019-01-01T00:00:00Z')]).action).to.equal('none');
     });
 
     it('prefix + window: removes markers, copies back, reports unrecoverable; undo reverts from the evidence', async () => {
-      s3Mock.on(ListObjectVersionsCommand).resolvesOnce({
-        IsTruncated: true,
-        NextKeyMarker: 'docs/b',
-        NextVersionIdMarker: 'b2',
-        DeleteMarkers: [{ Key: 'docs/a', VersionId: 'a-m', IsLatest: true, LastModified: t('2024-05-11T00:00:00Z') }],
-        Versions: [
-          { Key: 'docs/a', VersionId: 'a1', IsLatest: false, LastModified: t('2024-05-01T00:00:00Z') },
-          { Key: 'docs/b', VersionId: 'b2', IsLatest: true, LastModified: t('2024-05-11T00:00:00Z') },
-        ],
-      }).resolvesOnce({
-        IsTruncated: false,
-        Versions: [
-          // docs/b continues on the next page
-          { Key: 'docs/b', VersionId: 'b1', IsLatest: false, LastModified: t('2024-05-02T00:00:00Z') },
-          { Key: 'docs/c', VersionId: 'c1', IsLatest: true, LastModified: t('2024-05-12T00:00:00Z') },
-          { Key: 'docs/d', VersionId: 'd1', IsLatest: true, LastModified: t('2024-04-12T00:00:00Z') },
-        ],
-      });
+      s3Mock
+        .on(ListObjectVersionsCommand)
+        .resolvesOnce({
+          IsTruncated: true,
+          NextKeyMarker: 'docs/b',
+          NextVersionIdMarker: 'b2',
+          DeleteMarkers: [{ Key: 'docs/a', VersionId: 'a-m', IsLatest: true, LastModified: t('2024-05-11T00:00:00Z') }],
+          Versions: [
+            { Key: 'docs/a', VersionId: 'a1', IsLatest: false, LastModified: t('2024-05-01T00:00:00Z') },
+            { Key: 'docs/b', VersionId: 'b2', IsLatest: true, LastModified: t('2024-05-11T00:00:00Z') },
+          ],
+        })
+        .resolvesOnce({
+          IsTruncated: false,
+          Versions: [
+            // docs/b continues on the next page
+            { Key: 'docs/b', VersionId: 'b1', IsLatest: false, LastModified: t('2024-05-02T00:00:00Z') },
+            { Key: 'docs/c', VersionId: 'c1', IsLatest: true, LastModified: t('2024-05-12T00:00:00Z') },
+            { Key: 'docs/d', VersionId: 'd1', IsLatest: true, LastModified: t('2024-04-12T00:00:00Z') },
+          ],
+        });
       s3Mock.on(DeleteObjectCommand).resolves({});
       s3Mock.on(CopyObjectCommand).resolves({ VersionId: 'b3' });
       const ctx = makeCtx();
@@ -673,11 +955,35 @@ describe('aws.s3 object actions (mocked SDK)', () => {
       await A.restoreDeleted.capture!(ctx, input);
       const out = (await A.restoreDeleted.run(ctx, input, undefined)) as RestoreDeletedOutput;
 
-      expect(out.counts).to.deep.equal({ keys: 4, restored: 2, removedDeleteMarkers: 1, copiedBack: 1, unrecoverable: 1, unchanged: 1, failed: 0 });
-      expect(s3Mock.commandCalls(DeleteObjectCommand)[0].args[0].input).to.deep.equal({ Bucket: 'my-bucket', Key: 'docs/a', VersionId: 'a-m' });
-      expect(s3Mock.commandCalls(CopyObjectCommand)[0].args[0].input).to.deep.equal({ Bucket: 'my-bucket', Key: 'docs/b', CopySource: 'my-bucket/docs%2Fb?versionId=b1' });
-      expect(out.unrecoverable).to.deep.equal([{ key: 'docs/c', reason: 'modified inside the time window, and no earlier version exists' }]);
-      expect(out.restored).to.deep.include({ key: 'docs/b', action: 'copyBack', sourceVersionId: 'b1', newVersionId: 'b3', priorVersionId: 'b2' });
+      expect(out.counts).to.deep.equal({
+        keys: 4,
+        restored: 2,
+        removedDeleteMarkers: 1,
+        copiedBack: 1,
+        unrecoverable: 1,
+        unchanged: 1,
+        failed: 0,
+      });
+      expect(s3Mock.commandCalls(DeleteObjectCommand)[0].args[0].input).to.deep.equal({
+        Bucket: 'my-bucket',
+        Key: 'docs/a',
+        VersionId: 'a-m',
+      });
+      expect(s3Mock.commandCalls(CopyObjectCommand)[0].args[0].input).to.deep.equal({
+        Bucket: 'my-bucket',
+        Key: 'docs/b',
+        CopySource: 'my-bucket/docs%2Fb?versionId=b1',
+      });
+      expect(out.unrecoverable).to.deep.equal([
+        { key: 'docs/c', reason: 'modified inside the time window, and no earlier version exists' },
+      ]);
+      expect(out.restored).to.deep.include({
+        key: 'docs/b',
+        action: 'copyBack',
+        sourceVersionId: 'b1',
+        newVersionId: 'b3',
+        priorVersionId: 'b2',
+      });
       expect(out.evidence.before[0].name).to.equal('restore-deleted-before-0001');
       expect(out.evidence.changes[0].count).to.equal(2);
       expect(compile(A.restoreDeleted.output)(out)).to.equal(true);
@@ -693,16 +999,27 @@ describe('aws.s3 object actions (mocked SDK)', () => {
 
     it('listed keys: a key with no versions is unrecoverable; a live key is reported as skipped', async () => {
       s3Mock.on(ListObjectVersionsCommand, { Prefix: 'gone.txt' }).resolves({ Versions: [] });
-      s3Mock.on(ListObjectVersionsCommand, { Prefix: 'live.txt' }).resolves({ Versions: [{ Key: 'live.txt', VersionId: 'l1', IsLatest: true, LastModified: t('2024-01-01T00:00:00Z') }] });
+      s3Mock.on(ListObjectVersionsCommand, { Prefix: 'live.txt' }).resolves({
+        Versions: [{ Key: 'live.txt', VersionId: 'l1', IsLatest: true, LastModified: t('2024-01-01T00:00:00Z') }],
+      });
       s3Mock.on(ListObjectVersionsCommand, { Prefix: 'del.txt' }).resolves({
         DeleteMarkers: [{ Key: 'del.txt', VersionId: 'dm', IsLatest: true, LastModified: t('2024-05-11T00:00:00Z') }],
-        Versions: [{ Key: 'del.txt', VersionId: 'd1', IsLatest: false, LastModified: t('2024-01-01T00:00:00Z') }, { Key: 'del.txt.bak', VersionId: 'x', IsLatest: true }],
+        Versions: [
+          { Key: 'del.txt', VersionId: 'd1', IsLatest: false, LastModified: t('2024-01-01T00:00:00Z') },
+          { Key: 'del.txt.bak', VersionId: 'x', IsLatest: true },
+        ],
       });
       s3Mock.on(DeleteObjectCommand).resolves({});
-      const out = (await A.restoreDeleted.run(makeCtx(), { bucket: 'my-bucket', keys: ['gone.txt', 'live.txt', 'del.txt'], region: 'us-east-1' }, undefined)) as RestoreDeletedOutput;
+      const out = (await A.restoreDeleted.run(
+        makeCtx(),
+        { bucket: 'my-bucket', keys: ['gone.txt', 'live.txt', 'del.txt'], region: 'us-east-1' },
+        undefined,
+      )) as RestoreDeletedOutput;
       expect(out.unrecoverable.map((u) => u.key)).to.deep.equal(['gone.txt']);
       expect(out.skipped).to.deep.equal([{ key: 'live.txt', reason: 'the current version is live' }]);
-      expect(s3Mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).to.deep.equal([{ Bucket: 'my-bucket', Key: 'del.txt', VersionId: 'dm' }]);
+      expect(s3Mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { Bucket: 'my-bucket', Key: 'del.txt', VersionId: 'dm' },
+      ]);
     });
 
     it('preview lists the plan without sending a mutating command; dry-run run() is blocked', async () => {

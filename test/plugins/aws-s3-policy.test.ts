@@ -18,7 +18,12 @@ import {
 } from '../../plugins/aws-s3/policy.js';
 
 const R = 'arn:aws:s3:::b/*';
-const allow = (extra: Partial<PolicyStatement>): PolicyStatement => ({ Effect: 'Allow', Action: 's3:GetObject', Resource: R, ...extra });
+const allow = (extra: Partial<PolicyStatement>): PolicyStatement => ({
+  Effect: 'Allow',
+  Action: 's3:GetObject',
+  Resource: R,
+  ...extra,
+});
 
 describe('aws-s3 policy analysis', () => {
   describe('isPublicStatement', () => {
@@ -32,21 +37,84 @@ describe('aws-s3 policy analysis', () => {
       ['Deny with "*"', { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: R }, false],
       ['Service principal', allow({ Principal: { Service: 'logging.s3.amazonaws.com' } }), false],
       ['specific account', allow({ Principal: { AWS: '111122223333' } }), false],
-      ['"*" with aws:SourceVpce', allow({ Principal: '*', Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1a2b3c4d' } } }), false],
-      ['"*" with aws:SourceVpc', allow({ Principal: '*', Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-111' } } }), false],
-      ['"*" with aws:SourceIp', allow({ Principal: '*', Condition: { IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } } }), false],
-      ['"*" with aws:PrincipalOrgID', allow({ Principal: '*', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc' } } }), false],
-      ['"*" with aws:PrincipalAccount', allow({ Principal: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': '111122223333' } } }), false],
-      ['"*" with aws:SourceAccount', allow({ Principal: '*', Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } } }), false],
-      ['"*" with aws:SourceArn', allow({ Principal: '*', Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:cloudfront::111122223333:distribution/E1' } } }), false],
-      ['"*" with aws:PrincipalArn', allow({ Principal: '*', Condition: { ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/r' } } }), false],
-      ['condition key case-insensitive', allow({ Principal: '*', Condition: { StringEquals: { 'AWS:SOURCEVPCE': 'vpce-1' } } }), false],
-      ['"*" with a non-restricting condition', allow({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'true' } } }), true],
-      ['"*" with NotIpAddress (excludes a few, allows the rest)', allow({ Principal: '*', Condition: { NotIpAddress: { 'aws:SourceIp': '203.0.113.0/24' } } }), true],
-      ['"*" with StringEqualsIfExists', allow({ Principal: '*', Condition: { StringEqualsIfExists: { 'aws:SourceVpce': 'vpce-1' } } }), true],
-      ['"*" with a wildcard SourceArn', allow({ Principal: '*', Condition: { StringLike: { 'aws:SourceArn': '*' } } }), true],
-      ['"*" with 0.0.0.0/0', allow({ Principal: '*', Condition: { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } } }), true],
-      ['NotPrincipal with aws:SourceVpce', allow({ NotPrincipal: { AWS: '1' }, Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1' } } }), false],
+      [
+        '"*" with aws:SourceVpce',
+        allow({ Principal: '*', Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1a2b3c4d' } } }),
+        false,
+      ],
+      [
+        '"*" with aws:SourceVpc',
+        allow({ Principal: '*', Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-111' } } }),
+        false,
+      ],
+      [
+        '"*" with aws:SourceIp',
+        allow({ Principal: '*', Condition: { IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } } }),
+        false,
+      ],
+      [
+        '"*" with aws:PrincipalOrgID',
+        allow({ Principal: '*', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc' } } }),
+        false,
+      ],
+      [
+        '"*" with aws:PrincipalAccount',
+        allow({ Principal: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': '111122223333' } } }),
+        false,
+      ],
+      [
+        '"*" with aws:SourceAccount',
+        allow({ Principal: '*', Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } } }),
+        false,
+      ],
+      [
+        '"*" with aws:SourceArn',
+        allow({
+          Principal: '*',
+          Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:cloudfront::111122223333:distribution/E1' } },
+        }),
+        false,
+      ],
+      [
+        '"*" with aws:PrincipalArn',
+        allow({ Principal: '*', Condition: { ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/r' } } }),
+        false,
+      ],
+      [
+        'condition key case-insensitive',
+        allow({ Principal: '*', Condition: { StringEquals: { 'AWS:SOURCEVPCE': 'vpce-1' } } }),
+        false,
+      ],
+      [
+        '"*" with a non-restricting condition',
+        allow({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'true' } } }),
+        true,
+      ],
+      [
+        '"*" with NotIpAddress (excludes a few, allows the rest)',
+        allow({ Principal: '*', Condition: { NotIpAddress: { 'aws:SourceIp': '203.0.113.0/24' } } }),
+        true,
+      ],
+      [
+        '"*" with StringEqualsIfExists',
+        allow({ Principal: '*', Condition: { StringEqualsIfExists: { 'aws:SourceVpce': 'vpce-1' } } }),
+        true,
+      ],
+      [
+        '"*" with a wildcard SourceArn',
+        allow({ Principal: '*', Condition: { StringLike: { 'aws:SourceArn': '*' } } }),
+        true,
+      ],
+      [
+        '"*" with 0.0.0.0/0',
+        allow({ Principal: '*', Condition: { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } } }),
+        true,
+      ],
+      [
+        'NotPrincipal with aws:SourceVpce',
+        allow({ NotPrincipal: { AWS: '1' }, Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1' } } }),
+        false,
+      ],
     ];
     for (const [name, stmt, expected] of cases) {
       it(`${name} -> ${expected ? 'public' : 'not public'}`, () => {
@@ -58,15 +126,25 @@ describe('aws-s3 policy analysis', () => {
   it('hasRestrictingCondition ignores Null and empty blocks', () => {
     expect(hasRestrictingCondition(undefined)).to.equal(false);
     expect(hasRestrictingCondition({ Null: { 'aws:SourceVpce': 'false' } })).to.equal(false);
-    expect(hasRestrictingCondition({ 'ForAnyValue:StringEquals': { 'aws:SourceVpce': ['vpce-1', 'vpce-2'] } })).to.equal(true);
+    expect(
+      hasRestrictingCondition({ 'ForAnyValue:StringEquals': { 'aws:SourceVpce': ['vpce-1', 'vpce-2'] } }),
+    ).to.equal(true);
   });
 
   describe('normalizePrincipal', () => {
     const cases: [string, unknown, Record<string, string[]>][] = [
       ['"*"', '*', { AWS: ['*'], Service: [], Federated: [], CanonicalUser: [] }],
-      ['an ARN string', 'arn:aws:iam::1:root', { AWS: ['arn:aws:iam::1:root'], Service: [], Federated: [], CanonicalUser: [] }],
+      [
+        'an ARN string',
+        'arn:aws:iam::1:root',
+        { AWS: ['arn:aws:iam::1:root'], Service: [], Federated: [], CanonicalUser: [] },
+      ],
       ['{AWS: string}', { AWS: '*' }, { AWS: ['*'], Service: [], Federated: [], CanonicalUser: [] }],
-      ['mixed object', { AWS: ['a', 'b'], Service: 's.amazonaws.com' }, { AWS: ['a', 'b'], Service: ['s.amazonaws.com'], Federated: [], CanonicalUser: [] }],
+      [
+        'mixed object',
+        { AWS: ['a', 'b'], Service: 's.amazonaws.com' },
+        { AWS: ['a', 'b'], Service: ['s.amazonaws.com'], Federated: [], CanonicalUser: [] },
+      ],
       ['undefined', undefined, { AWS: [], Service: [], Federated: [], CanonicalUser: [] }],
     ];
     for (const [name, input, expected] of cases) {
@@ -79,7 +157,11 @@ describe('aws-s3 policy analysis', () => {
     const cases: [string, PolicyStatement, string[]][] = [
       ['own account root', allow({ Principal: { AWS: 'arn:aws:iam::111122223333:root' } }), []],
       ['other account id', allow({ Principal: { AWS: '999988887777' } }), ['999988887777']],
-      ['other account role among own', allow({ Principal: { AWS: ['arn:aws:iam::111122223333:role/a', 'arn:aws:iam::999988887777:role/b'] } }), ['arn:aws:iam::999988887777:role/b']],
+      [
+        'other account role among own',
+        allow({ Principal: { AWS: ['arn:aws:iam::111122223333:role/a', 'arn:aws:iam::999988887777:role/b'] } }),
+        ['arn:aws:iam::999988887777:role/b'],
+      ],
       ['wildcard is public, not cross-account', allow({ Principal: '*' }), []],
       ['service principal ignored', allow({ Principal: { Service: 'cloudtrail.amazonaws.com' } }), []],
       ['Deny ignored', { Effect: 'Deny', Principal: { AWS: '999988887777' }, Action: '*', Resource: R }, []],
@@ -102,7 +184,9 @@ describe('aws-s3 policy analysis', () => {
     it('hashes Sid-less statements with sha224 of the canonical JSON, key order independent', () => {
       const a = { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: R };
       const b = { Resource: R, Action: 's3:GetObject', Principal: '*', Effect: 'Allow' };
-      const expected = createHash('sha224').update('{"Action":"s3:GetObject","Effect":"Allow","Principal":"*","Resource":"arn:aws:s3:::b/*"}').digest('hex');
+      const expected = createHash('sha224')
+        .update('{"Action":"s3:GetObject","Effect":"Allow","Principal":"*","Resource":"arn:aws:s3:::b/*"}')
+        .digest('hex');
       expect(statementHash(a)).to.equal(expected);
       expect(statementId(b)).to.equal(`sha224:${expected}`);
       expect(statementId({ ...a, Sid: '' })).to.match(/^sha224:[0-9a-f]{56}$/);
@@ -120,7 +204,10 @@ describe('aws-s3 policy analysis', () => {
 
   it('analyzePolicy marks each statement', () => {
     const result = analyzePolicy(
-      { Version: '2012-10-17', Statement: [allow({ Sid: 'Pub', Principal: '*' }), allow({ Principal: { AWS: '999988887777' } })] },
+      {
+        Version: '2012-10-17',
+        Statement: [allow({ Sid: 'Pub', Principal: '*' }), allow({ Principal: { AWS: '999988887777' } })],
+      },
       ['111122223333'],
     );
     expect(result.map((r) => [r.id.startsWith('sha224:') ? 'hash' : r.id, r.public, r.crossAccount])).to.deep.equal([
@@ -130,19 +217,36 @@ describe('aws-s3 policy analysis', () => {
   });
 
   describe('Block Public Access merge', () => {
-    const allTrue = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+    const allTrue = {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    };
     const allFalse = normalizeBpa(null);
     const cases: [string, Parameters<typeof mergeBpa>[0], object, ReturnType<typeof mergeBpa>][] = [
       ['no flags requested: all four true', null, {}, allTrue],
       ['no flags requested over partial config', { ...allFalse, BlockPublicAcls: true }, { bucket: 'x' }, allTrue],
-      ['one flag requested keeps the others (absent = false)', null, { blockPublicPolicy: true }, { ...allFalse, BlockPublicPolicy: true }],
-      ['one flag requested keeps current values', { ...allTrue, RestrictPublicBuckets: false }, { blockPublicAcls: false }, { ...allTrue, BlockPublicAcls: false, RestrictPublicBuckets: false }],
+      [
+        'one flag requested keeps the others (absent = false)',
+        null,
+        { blockPublicPolicy: true },
+        { ...allFalse, BlockPublicPolicy: true },
+      ],
+      [
+        'one flag requested keeps current values',
+        { ...allTrue, RestrictPublicBuckets: false },
+        { blockPublicAcls: false },
+        { ...allTrue, BlockPublicAcls: false, RestrictPublicBuckets: false },
+      ],
     ];
     for (const [name, current, requested, expected] of cases) {
       it(name, () => expect(mergeBpa(current, requested)).to.deep.equal(expected));
     }
     it('bpaDiff lists changed flags', () => {
-      expect(bpaDiff(allFalse, { ...allFalse, BlockPublicPolicy: true })).to.deep.equal(['BlockPublicPolicy: false -> true']);
+      expect(bpaDiff(allFalse, { ...allFalse, BlockPublicPolicy: true })).to.deep.equal([
+        'BlockPublicPolicy: false -> true',
+      ]);
     });
   });
 });

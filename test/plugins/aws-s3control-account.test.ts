@@ -19,8 +19,18 @@ const controlMock = mockClient(S3ControlClient);
 const stsMock = mockClient(STSClient);
 
 const ACCT = '111122223333';
-const ALL_ON: BpaConfig = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
-const ALL_OFF: BpaConfig = { BlockPublicAcls: false, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false };
+const ALL_ON: BpaConfig = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
+const ALL_OFF: BpaConfig = {
+  BlockPublicAcls: false,
+  IgnorePublicAcls: false,
+  BlockPublicPolicy: false,
+  RestrictPublicBuckets: false,
+};
 
 function notConfigured(): Error {
   return new S3ControlServiceException({
@@ -71,13 +81,16 @@ describe('aws.s3control account actions', () => {
       expect(v(def.example), JSON.stringify(v.errors)).to.equal(true);
       expect(v({ accountId: '12' })).to.equal(false);
       expect(def.permissions.every((p) => /^s3:[A-Za-z]+AccountPublicAccessBlock$/.test(p))).to.equal(true);
-      if (def.effect === 'mutate') for (const fn of ['capture', 'preview', 'undo', 'reversible'] as const) expect(def[fn], fn).to.be.a('function');
+      if (def.effect === 'mutate')
+        for (const fn of ['capture', 'preview', 'undo', 'reversible'] as const) expect(def[fn], fn).to.be.a('function');
     });
   }
 
   describe('account id', () => {
     it('comes from the input, then the run settings, then STS (cached)', async () => {
-      stsMock.on(GetCallerIdentityCommand).resolves({ Account: '444455556666', Arn: 'arn:aws:iam::444455556666:user/x' });
+      stsMock
+        .on(GetCallerIdentityCommand)
+        .resolves({ Account: '444455556666', Arn: 'arn:aws:iam::444455556666:user/x' });
       expect(await resolveAccountId(makeCtx({ aws: { accountId: '999988887777' } }), ACCT)).to.equal(ACCT);
       expect(await resolveAccountId(makeCtx({ aws: { accountId: '999988887777' } }))).to.equal('999988887777');
       expect(stsMock.calls()).to.have.length(0);
@@ -90,7 +103,9 @@ describe('aws.s3control account actions', () => {
 
   describe('getAccountPublicAccessBlock', () => {
     it('reads the flags with the account id', async () => {
-      controlMock.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: { BlockPublicPolicy: true } });
+      controlMock
+        .on(GetPublicAccessBlockCommand)
+        .resolves({ PublicAccessBlockConfiguration: { BlockPublicPolicy: true } });
       const out = await accountActions.getAccountPublicAccessBlock.run(makeCtx(), { accountId: ACCT }, undefined);
       expect(out).to.deep.equal({ accountId: ACCT, configured: true, config: { ...ALL_OFF, BlockPublicPolicy: true } });
       expect(controlMock.commandCalls(GetPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({ AccountId: ACCT });
@@ -105,10 +120,16 @@ describe('aws.s3control account actions', () => {
     });
 
     it('maps AccessDenied with its request id', async () => {
-      controlMock
-        .on(GetPublicAccessBlockCommand)
-        .rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { requestId: 'r-1', httpStatusCode: 403 }, $fault: 'client' }));
-      const err = await rejection(accountActions.getAccountPublicAccessBlock.run(makeCtx(), { accountId: ACCT }, undefined));
+      controlMock.on(GetPublicAccessBlockCommand).rejects(
+        Object.assign(new Error('Access Denied'), {
+          name: 'AccessDenied',
+          $metadata: { requestId: 'r-1', httpStatusCode: 403 },
+          $fault: 'client',
+        }),
+      );
+      const err = await rejection(
+        accountActions.getAccountPublicAccessBlock.run(makeCtx(), { accountId: ACCT }, undefined),
+      );
       expect(err.code).to.equal('IRUN_AWS_ACCESS_DENIED');
       expect(err.details).to.include({ requestId: 'r-1', awsError: 'AccessDenied' });
     });
@@ -116,24 +137,42 @@ describe('aws.s3control account actions', () => {
 
   describe('putAccountPublicAccessBlock', () => {
     it('sets all four flags by default and undo deletes when there was no configuration', async () => {
-      controlMock.on(GetPublicAccessBlockCommand).rejectsOnce(notConfigured()).resolves({ PublicAccessBlockConfiguration: ALL_ON });
+      controlMock
+        .on(GetPublicAccessBlockCommand)
+        .rejectsOnce(notConfigured())
+        .resolves({ PublicAccessBlockConfiguration: ALL_ON });
       const ctx = makeCtx();
       const { before, output, undo } = await apply('putAccountPublicAccessBlock', ctx, { accountId: ACCT });
       expect(before).to.deep.equal({ accountId: ACCT, configured: false, config: null });
-      expect(controlMock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({ AccountId: ACCT, PublicAccessBlockConfiguration: ALL_ON });
+      expect(controlMock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({
+        AccountId: ACCT,
+        PublicAccessBlockConfiguration: ALL_ON,
+      });
       expect(output).to.deep.include({ changed: true, after: { accountId: ACCT, configured: true, config: ALL_ON } });
-      expect(ctx.saved.map((s) => s.name)).to.deep.equal(['account-public-access-block-before', 'account-public-access-block-after']);
+      expect(ctx.saved.map((s) => s.name)).to.deep.equal([
+        'account-public-access-block-before',
+        'account-public-access-block-after',
+      ]);
       await undo();
-      expect(controlMock.commandCalls(DeletePublicAccessBlockCommand)[0].args[0].input).to.deep.equal({ AccountId: ACCT });
+      expect(controlMock.commandCalls(DeletePublicAccessBlockCommand)[0].args[0].input).to.deep.equal({
+        AccountId: ACCT,
+      });
     });
 
     it('merges requested flags and undo restores the old configuration', async () => {
       const old = { ...ALL_OFF, BlockPublicAcls: true };
       controlMock.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: old });
-      const { undo } = await apply('putAccountPublicAccessBlock', makeCtx(), { accountId: ACCT, restrictPublicBuckets: true });
-      expect(controlMock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input.PublicAccessBlockConfiguration).to.deep.equal({ ...old, RestrictPublicBuckets: true });
+      const { undo } = await apply('putAccountPublicAccessBlock', makeCtx(), {
+        accountId: ACCT,
+        restrictPublicBuckets: true,
+      });
+      expect(
+        controlMock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input.PublicAccessBlockConfiguration,
+      ).to.deep.equal({ ...old, RestrictPublicBuckets: true });
       await undo();
-      expect(controlMock.commandCalls(PutPublicAccessBlockCommand)[1].args[0].input.PublicAccessBlockConfiguration).to.deep.equal(old);
+      expect(
+        controlMock.commandCalls(PutPublicAccessBlockCommand)[1].args[0].input.PublicAccessBlockConfiguration,
+      ).to.deep.equal(old);
       expect(controlMock.commandCalls(DeletePublicAccessBlockCommand)).to.have.length(0);
     });
 
@@ -161,12 +200,18 @@ describe('aws.s3control account actions', () => {
 
   describe('deleteAccountPublicAccessBlock', () => {
     it('deletes, and undo puts the flags back', async () => {
-      controlMock.on(GetPublicAccessBlockCommand).resolvesOnce({ PublicAccessBlockConfiguration: ALL_ON }).rejects(notConfigured());
+      controlMock
+        .on(GetPublicAccessBlockCommand)
+        .resolvesOnce({ PublicAccessBlockConfiguration: ALL_ON })
+        .rejects(notConfigured());
       const { output, undo } = await apply('deleteAccountPublicAccessBlock', makeCtx(), { accountId: ACCT });
       expect(output.changed).to.equal(true);
       expect(controlMock.commandCalls(DeletePublicAccessBlockCommand)).to.have.length(1);
       await undo();
-      expect(controlMock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({ AccountId: ACCT, PublicAccessBlockConfiguration: ALL_ON });
+      expect(controlMock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).to.deep.equal({
+        AccountId: ACCT,
+        PublicAccessBlockConfiguration: ALL_ON,
+      });
     });
 
     it('does nothing when not configured, and is blocked under dry-run otherwise', async () => {

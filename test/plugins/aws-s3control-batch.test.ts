@@ -8,7 +8,6 @@ import { compile } from '../../engine/schema/ajv.js';
 import { batchActions, jobToken, partitionOf } from '../../plugins/aws-s3control/batch.js';
 import { makeCtx } from '../helpers/ctx.js';
 
-
 /** Take an own `send` (another file's stub) off a client prototype; returns how to put it back. */
 function setAside(proto: object): () => void {
   const own = Object.getOwnPropertyDescriptor(proto, 'send');
@@ -83,23 +82,57 @@ describe('aws.s3control batch (mocked SDK)', () => {
       s3cMock
         .on(DescribeJobCommand)
         .resolvesOnce({ Job: { Status: 'New' } })
-        .resolvesOnce({ Job: { Status: 'Active', ProgressSummary: { TotalNumberOfTasks: 3, NumberOfTasksSucceeded: 1, NumberOfTasksFailed: 0 } } })
-        .resolves({ Job: { Status: 'Complete', ProgressSummary: { TotalNumberOfTasks: 3, NumberOfTasksSucceeded: 3, NumberOfTasksFailed: 0 } } });
+        .resolvesOnce({
+          Job: {
+            Status: 'Active',
+            ProgressSummary: { TotalNumberOfTasks: 3, NumberOfTasksSucceeded: 1, NumberOfTasksFailed: 0 },
+          },
+        })
+        .resolves({
+          Job: {
+            Status: 'Complete',
+            ProgressSummary: { TotalNumberOfTasks: 3, NumberOfTasksSucceeded: 3, NumberOfTasksFailed: 0 },
+          },
+        });
       const ctx = makeCtx({ stepId: 'reset-acls' });
       const before = await job.capture!(ctx, input);
       const out = await job.run(ctx, input, before);
 
       const create = s3cMock.commandCalls(CreateJobCommand)[0].args[0].input;
-      expect(create).to.deep.include({ AccountId: '111122223333', RoleArn: input.roleArn, ConfirmationRequired: false, Priority: 10, ClientRequestToken: jobToken(ctx) });
+      expect(create).to.deep.include({
+        AccountId: '111122223333',
+        RoleArn: input.roleArn,
+        ConfirmationRequired: false,
+        Priority: 10,
+        ClientRequestToken: jobToken(ctx),
+      });
       expect(create.Operation?.S3PutObjectAcl?.AccessControlPolicy?.AccessControlList).to.deep.equal({
         Owner: { ID: 'owner-canonical' },
         Grants: [{ Grantee: { TypeIdentifier: 'id', Identifier: 'owner-canonical' }, Permission: 'FULL_CONTROL' }],
       });
-      expect(create.Manifest?.Location).to.deep.equal({ ObjectArn: 'arn:aws:s3:::ir-manifests/acl/manifest.csv', ETag: 'abc123' });
-      expect(create.Report).to.deep.equal({ Enabled: true, Bucket: 'arn:aws:s3:::ir-reports', Format: 'Report_CSV_20180820', Prefix: 'irun/test-run/reset-acls', ReportScope: 'AllTasks' });
-      expect(s3Mock.commandCalls(HeadObjectCommand)[0].args[0].input).to.deep.equal({ Bucket: 'ir-manifests', Key: 'acl/manifest.csv' });
+      expect(create.Manifest?.Location).to.deep.equal({
+        ObjectArn: 'arn:aws:s3:::ir-manifests/acl/manifest.csv',
+        ETag: 'abc123',
+      });
+      expect(create.Report).to.deep.equal({
+        Enabled: true,
+        Bucket: 'arn:aws:s3:::ir-reports',
+        Format: 'Report_CSV_20180820',
+        Prefix: 'irun/test-run/reset-acls',
+        ReportScope: 'AllTasks',
+      });
+      expect(s3Mock.commandCalls(HeadObjectCommand)[0].args[0].input).to.deep.equal({
+        Bucket: 'ir-manifests',
+        Key: 'acl/manifest.csv',
+      });
       expect(s3cMock.commandCalls(DescribeJobCommand)).to.have.length(3);
-      expect(out).to.deep.include({ jobId: 'job-42', status: 'Complete', accountId: '111122223333', region: 'eu-west-1', waited: true });
+      expect(out).to.deep.include({
+        jobId: 'job-42',
+        status: 'Complete',
+        accountId: '111122223333',
+        region: 'eu-west-1',
+        waited: true,
+      });
       expect(out.progress).to.deep.equal({ total: 3, succeeded: 3, failed: 0 });
       expect(ctx.progressed.length).to.equal(2);
       expect(compile(job.output)(out)).to.equal(true);
@@ -115,7 +148,17 @@ describe('aws.s3control batch (mocked SDK)', () => {
     it('wait: false returns after the first DescribeJob; given accountId, ownerId and etag skip the lookups', async () => {
       s3cMock.on(CreateJobCommand).resolves({ JobId: 'job-7' });
       s3cMock.on(DescribeJobCommand).resolves({ Job: { Status: 'Preparing' } });
-      const out = await job.run(makeCtx(), { ...input, accountId: '999988887777', ownerId: 'given-owner', manifest: { ...input.manifest, etag: 'e1' }, wait: false }, undefined);
+      const out = await job.run(
+        makeCtx(),
+        {
+          ...input,
+          accountId: '999988887777',
+          ownerId: 'given-owner',
+          manifest: { ...input.manifest, etag: 'e1' },
+          wait: false,
+        },
+        undefined,
+      );
       expect(out).to.deep.include({ jobId: 'job-7', status: 'Preparing', waited: false });
       expect(stsMock.calls()).to.have.length(0);
       expect(s3Mock.calls()).to.have.length(0);
@@ -124,7 +167,9 @@ describe('aws.s3control batch (mocked SDK)', () => {
 
     it('a Failed job fails the step with IRUN_BATCH_JOB_FAILED and the reasons', async () => {
       basics();
-      s3cMock.on(DescribeJobCommand).resolves({ Job: { Status: 'Failed', FailureReasons: [{ FailureCode: 'ManifestInvalid', FailureReason: 'bad line 3' }] } });
+      s3cMock.on(DescribeJobCommand).resolves({
+        Job: { Status: 'Failed', FailureReasons: [{ FailureCode: 'ManifestInvalid', FailureReason: 'bad line 3' }] },
+      });
       const err = await rejects(job.run(makeCtx(), input, undefined));
       expect(err.code).to.equal('IRUN_BATCH_JOB_FAILED');
       expect(err.message).to.contain('job-42 ended Failed');
@@ -133,7 +178,12 @@ describe('aws.s3control batch (mocked SDK)', () => {
 
     it('a Complete job with failed tasks fails too, pointing at the report', async () => {
       basics();
-      s3cMock.on(DescribeJobCommand).resolves({ Job: { Status: 'Complete', ProgressSummary: { TotalNumberOfTasks: 5, NumberOfTasksSucceeded: 4, NumberOfTasksFailed: 1 } } });
+      s3cMock.on(DescribeJobCommand).resolves({
+        Job: {
+          Status: 'Complete',
+          ProgressSummary: { TotalNumberOfTasks: 5, NumberOfTasksSucceeded: 4, NumberOfTasksFailed: 1 },
+        },
+      });
       const err = await rejects(job.run(makeCtx(), input, undefined));
       expect(err.code).to.equal('IRUN_BATCH_JOB_FAILED');
       expect(err.message).to.contain('1 failed task(s)').and.contain('s3://ir-reports/');
@@ -152,7 +202,13 @@ describe('aws.s3control batch (mocked SDK)', () => {
 
     it('maps AccessDenied on CreateJob to IRUN_AWS_ACCESS_DENIED with the request id', async () => {
       basics();
-      s3cMock.on(CreateJobCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { requestId: 'r-1', httpStatusCode: 403 }, $fault: 'client' }));
+      s3cMock.on(CreateJobCommand).rejects(
+        Object.assign(new Error('Access Denied'), {
+          name: 'AccessDenied',
+          $metadata: { requestId: 'r-1', httpStatusCode: 403 },
+          $fault: 'client',
+        }),
+      );
       const err = await rejects(job.run(makeCtx(), input, undefined));
       expect(err.code).to.equal('IRUN_AWS_ACCESS_DENIED');
       expect(err.details).to.deep.include({ requestId: 'r-1' });
@@ -167,7 +223,9 @@ describe('aws.s3control batch (mocked SDK)', () => {
       const err = await rejects(job.run(ctx, input, undefined));
       expect(err.code).to.equal('IRUN_DRY_RUN_BLOCKED');
       expect(s3cMock.commandCalls(CreateJobCommand)).to.have.length(0);
-      expect(job.reversible!(input, undefined, {} as never)).to.be.a('string').and.contain('undo is manual');
+      expect(job.reversible!(input, undefined, {} as never))
+        .to.be.a('string')
+        .and.contain('undo is manual');
     });
 
     it('partitionOf', () => {

@@ -38,7 +38,11 @@ describe('core actions', () => {
   });
 
   it('core.http posts JSON with headers and returns status, headers (no cookies) and the parsed body', async () => {
-    const out = await a.http.run(makeCtx(), { url: `${base}/hook?token=abc`, headers: { authorization: 'Bearer x' }, body: { text: 'incident' } }, undefined);
+    const out = await a.http.run(
+      makeCtx(),
+      { url: `${base}/hook?token=abc`, headers: { authorization: 'Bearer x' }, body: { text: 'incident' } },
+      undefined,
+    );
     expect(out.status).to.equal(200);
     expect(out.body).to.deep.equal({ ok: true, got: { text: 'incident' } });
     expect(out.headers).to.not.have.property('set-cookie');
@@ -50,12 +54,18 @@ describe('core actions', () => {
   });
 
   it('core.http fails on an unexpected status, on a timeout, and on a non-http URL — never leaking the query string', async () => {
-    const fail = await a.http.run(makeCtx(), { url: `${base}/fail?token=s3cret` }, undefined).catch((e: Error & { code: string }) => e);
+    const fail = await a.http
+      .run(makeCtx(), { url: `${base}/fail?token=s3cret` }, undefined)
+      .catch((e: Error & { code: string }) => e);
     expect((fail as { code: string }).code).to.equal('IRUN_HTTP_STATUS');
     expect((fail as Error).message).to.not.include('s3cret');
-    const slow = await a.http.run(makeCtx(), { url: `${base}/slow`, timeout: '100ms' }, undefined).catch((e: Error & { code: string }) => e);
+    const slow = await a.http
+      .run(makeCtx(), { url: `${base}/slow`, timeout: '100ms' }, undefined)
+      .catch((e: Error & { code: string }) => e);
     expect((slow as { code: string }).code).to.equal('IRUN_TIMEOUT');
-    const file = await a.http.run(makeCtx(), { url: 'file:///etc/passwd' }, undefined).catch((e: Error & { code: string }) => e);
+    const file = await a.http
+      .run(makeCtx(), { url: 'file:///etc/passwd' }, undefined)
+      .catch((e: Error & { code: string }) => e);
     expect((file as { code: string }).code).to.equal('IRUN_ACTION_INPUT');
     const expected = await a.http.run(makeCtx(), { url: `${base}/fail`, expectStatus: [500] }, undefined);
     expect(expected.status).to.equal(500);
@@ -72,7 +82,9 @@ describe('core actions', () => {
   it('core.assert passes truthy values and fails falsy ones with the message', async () => {
     expect(await a.assert.run(makeCtx(), { that: [1] }, undefined)).to.deep.equal({ ok: true });
     for (const that of [false, null, 0, '', []]) {
-      const e = await a.assert.run(makeCtx(), { that, message: 'must be public' }, undefined).catch((x: Error & { code: string }) => x);
+      const e = await a.assert
+        .run(makeCtx(), { that, message: 'must be public' }, undefined)
+        .catch((x: Error & { code: string }) => x);
       expect((e as { code: string }).code).to.equal('IRUN_ASSERTION');
       expect((e as Error).message).to.equal('must be public');
     }

@@ -17,11 +17,21 @@ import { Registry } from '../../engine/plugins/registry.js';
 import { isReadOnlyCommand } from '../../plugins/aws-common/index.js';
 import { makeCtx } from '../helpers/ctx.js';
 
-const CLIENTS = [AccessAnalyzerClient, AthenaClient, CloudTrailClient, EC2Client, IAMClient, Macie2Client, S3Client, S3ControlClient, STSClient];
+const CLIENTS = [
+  AccessAnalyzerClient,
+  AthenaClient,
+  CloudTrailClient,
+  EC2Client,
+  IAMClient,
+  Macie2Client,
+  S3Client,
+  S3ControlClient,
+  STSClient,
+];
 
 describe('dry-run: no mutating command reaches AWS, for every mutating action', function () {
   this.timeout(60_000);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   const mocks: AwsStub<any, any, any>[] = [];
 
   before(() => {
@@ -59,7 +69,9 @@ describe('dry-run: no mutating command reaches AWS, for every mutating action', 
       } catch (e) {
         runError = e as { code?: string };
       }
-      const sent = mocks.flatMap((m) => m.calls().map((c) => c.args[0] as { constructor: { name: string }; input?: unknown }));
+      const sent = mocks.flatMap((m) =>
+        m.calls().map((c) => c.args[0] as { constructor: { name: string }; input?: unknown }),
+      );
       const writes = sent.filter((cmd) => !isReadOnlyCommand(cmd)).map((cmd) => cmd.constructor.name);
       if (writes.length) report.push(`${a.id}: ${writes.join(', ')}`);
       // (with empty answers some actions find nothing to change and send nothing at all)

@@ -31,12 +31,16 @@ describe('registry', () => {
       if (!a.def.description || a.def.description.length < 10) problems.push(`${a.id}: description`);
       if (!['read', 'mutate'].includes(a.def.effect)) problems.push(`${a.id}: effect`);
       if (!Array.isArray(a.def.permissions)) problems.push(`${a.id}: permissions`);
-      if (a.namespace.startsWith('aws.') && a.def.permissions.length === 0 && !/getCallerIdentity/.test(a.id)) problems.push(`${a.id}: an AWS action with no IAM permission`);
-      for (const p of a.def.permissions) if (!/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(p)) problems.push(`${a.id}: permission '${p}' is not service:Action`);
+      if (a.namespace.startsWith('aws.') && a.def.permissions.length === 0 && !/getCallerIdentity/.test(a.id))
+        problems.push(`${a.id}: an AWS action with no IAM permission`);
+      for (const p of a.def.permissions)
+        if (!/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(p)) problems.push(`${a.id}: permission '${p}' is not service:Action`);
       expect(() => compile(a.def.input), `${a.id} input schema`).to.not.throw();
       expect(() => compile(a.def.output), `${a.id} output schema`).to.not.throw();
-      if (a.def.example !== undefined && !a.validateInput(a.def.example).ok) problems.push(`${a.id}: example does not match its input schema (${a.validateInput(a.def.example).message})`);
-      if (a.def.effect === 'mutate' && a.namespace.startsWith('aws.') && (!a.def.capture || !a.def.preview)) problems.push(`${a.id}: a mutating AWS action needs capture and preview`);
+      if (a.def.example !== undefined && !a.validateInput(a.def.example).ok)
+        problems.push(`${a.id}: example does not match its input schema (${a.validateInput(a.def.example).message})`);
+      if (a.def.effect === 'mutate' && a.namespace.startsWith('aws.') && (!a.def.capture || !a.def.preview))
+        problems.push(`${a.id}: a mutating AWS action needs capture and preview`);
     }
     expect(problems).to.deep.equal([]);
   });
@@ -60,7 +64,11 @@ describe('registry', () => {
   it('loads a third-party pack from a relative path and from an npm package name', async () => {
     const t = tempTree({
       'packs/local.mjs': PACK('acme.local'),
-      'node_modules/irun-pack-acme/package.json': JSON.stringify({ name: 'irun-pack-acme', type: 'module', main: 'index.js' }),
+      'node_modules/irun-pack-acme/package.json': JSON.stringify({
+        name: 'irun-pack-acme',
+        type: 'module',
+        main: 'index.js',
+      }),
       'node_modules/irun-pack-acme/index.js': PACK('acme.npm'),
     });
     try {
@@ -81,8 +89,22 @@ describe('registry', () => {
       ['missing.mjs', '', /IRUN_PLUGIN_LOAD|not found/],
       ['noexport.mjs', 'export const x = 1;\n', /no default export/],
       ['shadow.mjs', PACK('aws.s3'), /built in/],
-      ['badschema.mjs', PACK('acme.bad', `\n    broken: { description: 'broken schema', input: { type: 'objekt' }, output: {}, effect: 'read', permissions: [], async run() { return {}; } },`), /acme\.bad\.broken.*input schema/],
-      ['noeffect.mjs', PACK('acme.eff', `\n    x: { description: 'no effect here', input: { type: 'object' }, output: {}, permissions: [], async run() { return {}; } },`), /acme\.eff\.x.*effect/],
+      [
+        'badschema.mjs',
+        PACK(
+          'acme.bad',
+          `\n    broken: { description: 'broken schema', input: { type: 'objekt' }, output: {}, effect: 'read', permissions: [], async run() { return {}; } },`,
+        ),
+        /acme\.bad\.broken.*input schema/,
+      ],
+      [
+        'noeffect.mjs',
+        PACK(
+          'acme.eff',
+          `\n    x: { description: 'no effect here', input: { type: 'object' }, output: {}, permissions: [], async run() { return {}; } },`,
+        ),
+        /acme\.eff\.x.*effect/,
+      ],
     ];
     for (const [file, text, re] of cases) {
       const t = tempTree(text ? { [file]: text } : {});
@@ -108,7 +130,8 @@ describe('registry', () => {
   it('a runbook lists its own plugins, resolved from its folder', async () => {
     const t = tempTree({
       'rb/packs/p.mjs': PACK('acme.rb'),
-      'rb/runbook.yaml': 'irun: 1\nid: rb\ntitle: RB\nplugins: [./packs/p.mjs]\nparts:\n  - id: p\n    steps:\n      - { id: a, action: acme.rb.hello, with: { name: z } }\n',
+      'rb/runbook.yaml':
+        'irun: 1\nid: rb\ntitle: RB\nplugins: [./packs/p.mjs]\nparts:\n  - id: p\n    steps:\n      - { id: a, action: acme.rb.hello, with: { name: z } }\n',
     });
     try {
       const { validatePaths } = await import('../../engine/validate/index.js');

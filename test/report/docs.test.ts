@@ -35,12 +35,24 @@ describe('report/docs', () => {
     expect(md).to.include('Source: [Example procedure](https://example.com/runbook)');
     const s = sections(md);
     // inputs: one table row per input
-    const rows = s.get('Inputs')!.split('\n').filter((l) => l.startsWith('| `'));
+    const rows = s
+      .get('Inputs')!
+      .split('\n')
+      .filter((l) => l.startsWith('| `'));
     expect(rows.map((r) => r.split('|')[1].trim())).to.deep.equal(Object.keys(doc.inputs!).map((k) => `\`${k}\``));
     // parts in order, steps numbered within them with their refs
     const heads = [...s.keys()];
-    expect(heads.filter((h) => h.startsWith('Part'))).to.deep.equal(['Part 1: Gather evidence', 'Part 2: Contain', 'Part 3: Close']);
-    expect(heads).to.include.members(['1.1. How did you learn of it? (1.1)', '1.3. Access Analyzer findings (1.2.1)', '2.2. Block public access (2.2)', '3.1. Done']);
+    expect(heads.filter((h) => h.startsWith('Part'))).to.deep.equal([
+      'Part 1: Gather evidence',
+      'Part 2: Contain',
+      'Part 3: Close',
+    ]);
+    expect(heads).to.include.members([
+      '1.1. How did you learn of it? (1.1)',
+      '1.3. Access Analyzer findings (1.2.1)',
+      '2.2. Block public access (2.2)',
+      '3.1. Done',
+    ]);
     // manual: instructions, checklist, question
     const intake = s.get('1.1. How did you learn of it? (1.1)')!;
     expect(intake).to.include('**Manual step.**').and.include('Write down who reported the access and when.');
@@ -56,12 +68,20 @@ describe('report/docs', () => {
     const approvals = s.get('Approvals needed')!;
     expect(approvals).to.include('(#step-block)').and.include('(#step-disable-keys)').and.not.include('step-snapshot');
     // the flow in words
-    expect(s.get('1.2. Bucket already known (1.3)')).to.include('**Only if** `{{ inputs.bucket }}`').and.include('Run [Part 2: Contain](#part-contain), then come back here and go to [step 1.4 “Who owns the keys”](#step-key-owners).');
+    expect(s.get('1.2. Bucket already known (1.3)'))
+      .to.include('**Only if** `{{ inputs.bucket }}`')
+      .and.include(
+        'Run [Part 2: Contain](#part-contain), then come back here and go to [step 1.4 “Who owns the keys”](#step-key-owners).',
+      );
     const decide = s.get('1.5. Contain now? (1.5)')!;
-    expect(decide).to.include('- If `{{ eq steps.intake.output "alert" }}`, run [Part 2: Contain](#part-contain), then come back here and continue.');
+    expect(decide).to.include(
+      '- If `{{ eq steps.intake.output "alert" }}`, run [Part 2: Contain](#part-contain), then come back here and continue.',
+    );
     expect(decide).to.include('- If `{{ not inputs.bucket }}`, go to [step 3.2 “Escalate”](#step-escalate).');
     expect(decide).to.include('- Otherwise go to [step 3.1 “Done”](#step-done).');
-    expect(s.get('1.3. Access Analyzer findings (1.2.1)')).to.include('If this step fails, note the error and continue.');
+    expect(s.get('1.3. Access Analyzer findings (1.2.1)')).to.include(
+      'If this step fails, note the error and continue.',
+    );
     expect(s.get('2.5. Retry block')).to.include('Go to [step 2.2 “Block public access”](#step-block).');
     expect(s.get('Part 2: Contain')).to.include('also run from [step 1.2');
     // every link points at an anchor that exists
@@ -74,7 +94,12 @@ describe('report/docs', () => {
   it('keeps hostile text inert: code spans hold backticks, titles cannot open HTML or tables', () => {
     expect(mdCode('a `b` c')).to.equal('``a `b` c``');
     expect(mdCode('`x`')).to.equal('`` `x` ``');
-    const md = renderDocs({ irun: 1, id: 'x', title: 'T <script>|', parts: [{ id: 'p', steps: [{ id: 's', title: '<img src=x>', if: 'a ` b', goto: 's' }] }] });
+    const md = renderDocs({
+      irun: 1,
+      id: 'x',
+      title: 'T <script>|',
+      parts: [{ id: 'p', steps: [{ id: 's', title: '<img src=x>', if: 'a ` b', goto: 's' }] }],
+    });
     expect(md).to.include('# T \\<script\\>\\|');
     expect(md).to.include('### 1.1. \\<img src=x\\>');
     expect(md).to.include('**Only if** ``a ` b``');
@@ -86,6 +111,9 @@ describe('report/docs', () => {
     const committed = path.join(PACKAGE_ROOT, 'docs/runbooks/s3-unintended-access.md');
     const { md } = await docsOf(runbook);
     const current = existsSync(committed) ? readFileSync(committed, 'utf8') : '';
-    expect(current === md, 'docs/runbooks/s3-unintended-access.md is out of date; refresh it with: node --import tsx bin/dev.js docs runbooks/s3-unintended-access.yaml --out docs/runbooks/s3-unintended-access.md').to.equal(true);
+    expect(
+      current === md,
+      'docs/runbooks/s3-unintended-access.md is out of date; refresh it with: node --import tsx bin/dev.js docs runbooks/s3-unintended-access.yaml --out docs/runbooks/s3-unintended-access.md',
+    ).to.equal(true);
   });
 });

@@ -61,16 +61,27 @@ describe('report/graph: Mermaid', () => {
     expect(parsed.type).to.match(/^flowchart/);
 
     // one subgraph per part, holding exactly that part's steps
-    expect(parsed.subgraphs.map((s) => decodeMermaid(s.title))).to.deep.equal(['Part 1: Gather evidence', 'Part 2: Contain', 'Part 3: Close']);
+    expect(parsed.subgraphs.map((s) => decodeMermaid(s.title))).to.deep.equal([
+      'Part 1: Gather evidence',
+      'Part 2: Contain',
+      'Part 3: Close',
+    ]);
     const stepIds = doc.parts.flatMap((p) => p.steps.map((s) => s.id));
     expect(parsed.vertices).to.have.length(stepIds.length);
     doc.parts.forEach((part, i) => {
-      const members = parsed.subgraphs[i].nodes.map((n) => parsed.vertices.find((v) => v.id === n)!).map((v) => decodeMermaid(v.text));
-      expect(members.map((t) => part.steps.find((s) => t.split('\n').includes(s.id))?.id)).to.deep.equal(part.steps.map((s) => s.id));
+      const members = parsed.subgraphs[i].nodes
+        .map((n) => parsed.vertices.find((v) => v.id === n)!)
+        .map((v) => decodeMermaid(v.text));
+      expect(members.map((t) => part.steps.find((s) => t.split('\n').includes(s.id))?.id)).to.deep.equal(
+        part.steps.map((s) => s.id),
+      );
     });
 
     // labels: ref, title, id
-    expect(decodeMermaid(vertexOf(parsed, 'intake').text).split('\n').slice(0, 2)).to.deep.equal(['1.1 · How did you learn of it?', 'intake']);
+    expect(decodeMermaid(vertexOf(parsed, 'intake').text).split('\n').slice(0, 2)).to.deep.equal([
+      '1.1 · How did you learn of it?',
+      'intake',
+    ]);
 
     // manual steps, reads and changes look different
     const manual = vertexOf(parsed, 'intake');
@@ -82,7 +93,8 @@ describe('report/graph: Mermaid', () => {
     expect(new Set([manual.type, read.type, mutate.type]).size).to.equal(3);
     expect(vertexOf(parsed, 'disable-keys').classes).to.include('irun-mutate');
 
-    const edge = (from: string, to: string) => parsed.edges.filter((e) => e.start === vertexOf(parsed, from).id && e.end === vertexOf(parsed, to).id);
+    const edge = (from: string, to: string) =>
+      parsed.edges.filter((e) => e.start === vertexOf(parsed, from).id && e.end === vertexOf(parsed, to).id);
     // conditional call: dashed and labelled with its condition; the return comes back dashed
     const call = edge('bucket-known', 'snapshot');
     expect(call).to.have.length(1);
@@ -109,7 +121,10 @@ describe('report/graph: Mermaid', () => {
     const text = renderGraph(hostile, { format: 'mermaid' });
     const parsed = await parseMermaid(text);
     expect(parsed.vertices).to.have.length(4);
-    expect(parsed.subgraphs.map((s) => decodeMermaid(s.title))).to.deep.equal([hostile.parts[0].title, hostile.parts[1].title]);
+    expect(parsed.subgraphs.map((s) => decodeMermaid(s.title))).to.deep.equal([
+      hostile.parts[0].title,
+      hostile.parts[1].title,
+    ]);
     const labels = parsed.vertices.map((v) => decodeMermaid(v.text));
     expect(labels[0]).to.equal('1.1 | 1.2 · Ünïcödé 日本語 🚨 "q" `tick` \\l back\\slash\nend\nmanual');
     expect(labels[2]).to.equal('line1 line2 line3\ngraph\nx.y.z');
@@ -176,17 +191,32 @@ describe('report/graph: DOT', function () {
 
     const json = JSON.parse(runDot(text, 'json').stdout) as Json0;
     const clusters = json.objects.filter((o) => o.name.startsWith('cluster_'));
-    expect(clusters.map((c) => unescape(c.label))).to.deep.equal(['Part 1: Gather evidence', 'Part 2: Contain', 'Part 3: Close']);
+    expect(clusters.map((c) => unescape(c.label))).to.deep.equal([
+      'Part 1: Gather evidence',
+      'Part 2: Contain',
+      'Part 3: Close',
+    ]);
     const nodes = json.objects.filter((o) => !o.name.startsWith('cluster_'));
     const byStep = (id: string) => nodes.find((n) => unescape(n.label).split('\n').includes(id))!;
     const stepIds = new Set(doc.parts.flatMap((p) => p.steps.map((st) => st.id)));
-    expect(clusters[1].nodes!.map((g) => unescape(json.objects.find((o) => o._gvid === g)!.label).split('\n').find((l) => stepIds.has(l)))).to.deep.equal(['snapshot', 'block', 'disable-keys', 'still-public', 'retry-block']);
+    expect(
+      clusters[1].nodes!.map((g) =>
+        unescape(json.objects.find((o) => o._gvid === g)!.label)
+          .split('\n')
+          .find((l) => stepIds.has(l)),
+      ),
+    ).to.deep.equal(['snapshot', 'block', 'disable-keys', 'still-public', 'retry-block']);
     expect(byStep('intake').shape).to.equal('parallelogram');
     expect(byStep('block').shape).to.equal('hexagon');
     expect(byStep('snapshot').shape).to.equal('box');
-    const edge = (a: string, b: string) => json.edges!.filter((e) => e.tail === byStep(a)._gvid && e.head === byStep(b)._gvid);
-    expect(edge('bucket-known', 'snapshot').map((e) => [e.style, unescape(e.label)])).to.deep.equal([['dashed', 'call if inputs.bucket']]);
-    expect(edge('retry-block', 'block').map((e) => unescape(e.label))).to.deep.equal(['if steps.still-public.output · loop, max 2 visits']);
+    const edge = (a: string, b: string) =>
+      json.edges!.filter((e) => e.tail === byStep(a)._gvid && e.head === byStep(b)._gvid);
+    expect(edge('bucket-known', 'snapshot').map((e) => [e.style, unescape(e.label)])).to.deep.equal([
+      ['dashed', 'call if inputs.bucket'],
+    ]);
+    expect(edge('retry-block', 'block').map((e) => unescape(e.label))).to.deep.equal([
+      'if steps.still-public.output · loop, max 2 visits',
+    ]);
   });
 
   it('escapes hostile labels: still valid, same node and edge count, labels read back', () => {
@@ -196,8 +226,18 @@ describe('report/graph: DOT', function () {
     const json = JSON.parse(runDot(text, 'json').stdout) as Json0;
     const nodes = json.objects.filter((o) => !o.name.startsWith('cluster_'));
     expect(nodes).to.have.length(4);
-    expect(json.edges!.map((e) => unescape(e.label))).to.deep.equal(['', 'if not eq inputs.x "a|b"', 'if eq inputs.x "a|b"', '', '{{ lt (length "]]>") 3 }} ; %% · loop, max 3 visits', 'otherwise · loop, max 3 visits']);
-    expect(json.objects.filter((o) => o.name.startsWith('cluster_')).map((c) => unescape(c.label))).to.deep.equal([hostile.parts[0].title, hostile.parts[1].title]);
+    expect(json.edges!.map((e) => unescape(e.label))).to.deep.equal([
+      '',
+      'if not eq inputs.x "a|b"',
+      'if eq inputs.x "a|b"',
+      '',
+      '{{ lt (length "]]>") 3 }} ; %% · loop, max 3 visits',
+      'otherwise · loop, max 3 visits',
+    ]);
+    expect(json.objects.filter((o) => o.name.startsWith('cluster_')).map((c) => unescape(c.label))).to.deep.equal([
+      hostile.parts[0].title,
+      hostile.parts[1].title,
+    ]);
     expect(unescape(nodes[0].label)).to.equal('1.1 | 1.2 · Ünïcödé 日本語 🚨 "q" `tick` \\l back\\slash\nend\nmanual');
   });
 

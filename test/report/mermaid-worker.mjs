@@ -21,7 +21,9 @@ parentPort.on('message', async ({ id, text }) => {
       ok: true,
       result: {
         type: diagram.type,
-        vertices: (vertices instanceof Map ? [...vertices.values()] : Object.values(vertices)).map((v) => pick(v, ['id', 'text', 'type', 'classes'])),
+        vertices: (vertices instanceof Map ? [...vertices.values()] : Object.values(vertices)).map((v) =>
+          pick(v, ['id', 'text', 'type', 'classes']),
+        ),
         edges: db.getEdges().map((e) => pick(e, ['start', 'end', 'text', 'type', 'stroke'])),
         subgraphs: db.getSubGraphs().map((s) => pick(s, ['id', 'title', 'nodes'])),
       },

@@ -67,7 +67,8 @@ export function parseMermaid(text: string): Promise<ParsedFlowchart> {
 export function decodeMermaid(text: string): string {
   return text
     .replace(/ﬂ°°(\d+)¶ß/g, (_, n: string) => `#${n};`) // Mermaid's own entity markers
-    .replace(/#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n))).replace(/<br\s*\/?>/g, '\n');
+    .replace(/#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/<br\s*\/?>/g, '\n');
 }
 
 export function hasDot(): boolean {
@@ -75,7 +76,10 @@ export function hasDot(): boolean {
 }
 
 /** Run `dot -T<format>` on the text: exit status, stdout and stderr. */
-export function runDot(text: string, format: 'svg' | 'json'): { status: number | null; stdout: string; stderr: string } {
+export function runDot(
+  text: string,
+  format: 'svg' | 'json',
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('dot', [`-T${format}`], { input: text, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

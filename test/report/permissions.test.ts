@@ -17,7 +17,9 @@ function checkPolicyShape(json: string): PolicyDocument {
   const sids = new Set<string>();
   for (const s of p.Statement as Record<string, unknown>[]) {
     expect(Object.keys(s).sort()).to.deep.equal(['Action', 'Effect', 'Resource', 'Sid']);
-    expect(s.Sid).to.be.a('string').and.match(/^[A-Za-z0-9]+$/);
+    expect(s.Sid)
+      .to.be.a('string')
+      .and.match(/^[A-Za-z0-9]+$/);
     expect(sids.has(s.Sid as string)).to.equal(false);
     sids.add(s.Sid as string);
     expect(s.Effect).to.equal('Allow');

@@ -12,7 +12,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fence, mdCell, renderMarkdown } from '../../engine/report/markdown.js';
 import { esc, renderHtml } from '../../engine/report/html.js';
-import { buildReport, DEFAULT_REVIEW_QUESTIONS, renderReport, ReportRedactor, type ReportModel } from '../../engine/report/report.js';
+import {
+  buildReport,
+  DEFAULT_REVIEW_QUESTIONS,
+  renderReport,
+  ReportRedactor,
+  type ReportModel,
+} from '../../engine/report/report.js';
 import { PresetHuman } from '../../engine/run/human.js';
 import { readJournal, RunStore } from '../../engine/run/store.js';
 import { undoRun } from '../../engine/run/undo.js';
@@ -27,8 +33,30 @@ function outsideFences(md: string): string {
   return md.replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1$/gm, '');
 }
 
-const MD_HEADINGS = ['## Integrity', '## Summary', '## Inputs', '## Timeline', '## Decisions', '## Changes', '## Evidence', '## Open manual items', '## Errors', '## Post-incident review'];
-const HTML_SECTIONS = ['summary', 'integrity', 'inputs', 'timeline', 'decisions', 'changes', 'evidence', 'open-items', 'errors', 'review'];
+const MD_HEADINGS = [
+  '## Integrity',
+  '## Summary',
+  '## Inputs',
+  '## Timeline',
+  '## Decisions',
+  '## Changes',
+  '## Evidence',
+  '## Open manual items',
+  '## Errors',
+  '## Post-incident review',
+];
+const HTML_SECTIONS = [
+  'summary',
+  'integrity',
+  'inputs',
+  'timeline',
+  'decisions',
+  'changes',
+  'evidence',
+  'open-items',
+  'errors',
+  'review',
+];
 
 describe('report: incident report from a run record', function () {
   this.timeout(20_000);
@@ -52,8 +80,18 @@ describe('report: incident report from a run record', function () {
 
     it('has the header: runbook, run, status, times, actors, no banner', () => {
       expect(model.runbook).to.include({ id: 'report-test', title: 'Report test runbook', fileStatus: 'unchanged' });
-      expect(model.runbook.source).to.deep.equal({ title: 'Reference procedure', url: 'https://example.com/procedure' });
-      expect(model.run).to.include({ id: 'run-1', status: 'completed', outcome: 'resolved', mode: 'live', dryRun: false, simulated: false });
+      expect(model.runbook.source).to.deep.equal({
+        title: 'Reference procedure',
+        url: 'https://example.com/procedure',
+      });
+      expect(model.run).to.include({
+        id: 'run-1',
+        status: 'completed',
+        outcome: 'resolved',
+        mode: 'live',
+        dryRun: false,
+        simulated: false,
+      });
       expect(model.run.banner).to.equal(undefined);
       expect(model.run.actors).to.deep.equal(['alice@example.com', 'bob@example.com']);
       expect(model.run.startedAt).to.be.a('string');
@@ -71,8 +109,22 @@ describe('report: incident report from a run record', function () {
     });
 
     it('summarises steps, changes, open items and errors', () => {
-      expect(model.summary.steps).to.deep.equal({ completed: 9, skipped: 0, failed: 0, planned: 0, waiting: 0, total: 9 });
-      expect(model.summary).to.include({ changesMade: 1, changesPlanned: 0, decisions: 5, evidence: 3, openItems: 1, errors: 1 });
+      expect(model.summary.steps).to.deep.equal({
+        completed: 9,
+        skipped: 0,
+        failed: 0,
+        planned: 0,
+        waiting: 0,
+        total: 9,
+      });
+      expect(model.summary).to.include({
+        changesMade: 1,
+        changesPlanned: 0,
+        decisions: 5,
+        evidence: 3,
+        openItems: 1,
+        errors: 1,
+      });
     });
 
     it('lists the inputs with secret ones redacted', () => {
@@ -91,25 +143,48 @@ describe('report: incident report from a run record', function () {
       const retry = model.timeline.find((t) => t.kind === 'retry');
       expect(retry).to.include({ step: 'flaky-read', ref: '1.4', part: 'gather', status: 'retry 1' });
       const change = stepRows.find((r) => r.step === 'block-access')!;
-      expect(change).to.include({ ref: '2.1', part: 'contain', title: 'Block public access', actor: 'bob@example.com', status: 'completed' });
+      expect(change).to.include({
+        ref: '2.1',
+        part: 'contain',
+        title: 'Block public access',
+        actor: 'bob@example.com',
+        status: 'completed',
+      });
       expect(change.durationMs).to.be.a('number');
       expect(stepRows.find((r) => r.step === 'read-config')).to.include({ actor: 'alice@example.com' });
     });
 
     it('records every decision with who made it', () => {
       const approval = model.decisions.find((d) => d.kind === 'approval')!;
-      expect(approval).to.include({ step: 'block-access', ref: '2.1', actor: 'bob@example.com', approved: true, source: 'prompt' });
+      expect(approval).to.include({
+        step: 'block-access',
+        ref: '2.1',
+        actor: 'bob@example.com',
+        approved: true,
+        source: 'prompt',
+      });
       expect(approval.plan?.summary).to.equal('set value to blocked');
       const intake = model.decisions.find((d) => d.step === 'intake')!;
       expect(intake).to.include({ kind: 'answer', actor: 'alice@example.com', value: NASTY });
-      expect(model.decisions.find((d) => d.step === 'notify')?.checklist).to.deep.equal({ 'Owner emailed': true, 'Ticket updated': false });
-      expect(md).to.match(/\| block-access — Block public access \| 2\.1 \| \*\*approved\*\* \| bob@example\.com \| prompt \| set value to blocked \|/);
+      expect(model.decisions.find((d) => d.step === 'notify')?.checklist).to.deep.equal({
+        'Owner emailed': true,
+        'Ticket updated': false,
+      });
+      expect(md).to.match(
+        /\| block-access — Block public access \| 2\.1 \| \*\*approved\*\* \| bob@example\.com \| prompt \| set value to blocked \|/,
+      );
     });
 
     it('lists each change with its before, after and how to undo it', () => {
       expect(model.changes).to.have.length(1);
       const c = model.changes[0];
-      expect(c).to.include({ step: 'block-access', action: 't.change', status: 'completed', summary: 'set value to blocked', undo: 'irun undo run-1 --step block-access' });
+      expect(c).to.include({
+        step: 'block-access',
+        action: 't.change',
+        status: 'completed',
+        summary: 'set value to blocked',
+        undo: 'irun undo run-1 --step block-access',
+      });
       expect(c.before).to.deep.equal({ mutations: 0 });
       expect(c.after).to.deep.equal({ changed: true });
       expect(c.input).to.deep.equal({ value: 'blocked' });
@@ -117,15 +192,23 @@ describe('report: incident report from a run record', function () {
       expect(md).to.include('- Undo: `irun undo run-1 --step block-access`');
       expect(md).to.include('Before:\n\n```json\n{\n  "mutations": 0\n}\n```');
       expect(html).to.include('<code class="cmd">irun undo run-1 --step block-access</code>');
-      expect(html).to.match(/<div class="ba"><div><h4>Before<\/h4><details open><summary>JSON<\/summary><pre>\{\n {2}&quot;mutations&quot;: 0\n\}<\/pre>/);
+      expect(html).to.match(
+        /<div class="ba"><div><h4>Before<\/h4><details open><summary>JSON<\/summary><pre>\{\n {2}&quot;mutations&quot;: 0\n\}<\/pre>/,
+      );
     });
 
     it('indexes the evidence with each file’s sha256, inlining small files', () => {
-      expect(model.evidence.map((e) => e.file)).to.deep.equal(['evidence/0001-dump-dump.json', 'evidence/0002-dump-raw.txt', 'evidence/0003-block-access-block-access-before.json']);
+      expect(model.evidence.map((e) => e.file)).to.deep.equal([
+        'evidence/0001-dump-dump.json',
+        'evidence/0002-dump-raw.txt',
+        'evidence/0003-block-access-block-access-before.json',
+      ]);
       for (const e of model.evidence) {
         expect(e.sha256, e.file).to.equal(sha256(path.join(rec.dir, e.file)));
         expect(e.state).to.equal('ok');
-        expect(md).to.include(`| ${e.file.replace(/_/g, '\\_')} | ${e.step} | ${e.name} | ${e.bytes} | ${e.sha256} | ok |`);
+        expect(md).to.include(
+          `| ${e.file.replace(/_/g, '\\_')} | ${e.step} | ${e.name} | ${e.bytes} | ${e.sha256} | ok |`,
+        );
         expect(html).to.include(e.sha256);
       }
       const dump = model.evidence[0];
@@ -133,18 +216,36 @@ describe('report: incident report from a run record', function () {
       expect(JSON.parse(dump.content!)).to.deep.equal({ note: NASTY, key: '[REDACTED]', nested: { list: [1, 2, 3] } });
       expect(dump.content).to.include('\n  "nested": {\n    "list": [');
       expect(model.evidence[1]).to.include({ contentType: 'text', content: 'plain text evidence <b>bold</b>' });
-      expect(html).to.include('<details><summary>evidence/0002-dump-raw.txt</summary><pre>plain text evidence &lt;b&gt;bold&lt;/b&gt;</pre></details>');
+      expect(html).to.include(
+        '<details><summary>evidence/0002-dump-raw.txt</summary><pre>plain text evidence &lt;b&gt;bold&lt;/b&gt;</pre></details>',
+      );
     });
 
     it('lists manual items still open: checklist items left unticked', () => {
       expect(model.openItems).to.deep.equal([
-        { step: 'notify', ref: '2.2', title: 'Notify the owners', part: 'Part 2: Contain (contain)', reason: 'unticked', checklist: ['Ticket updated'], instructions: 'Tell the owners.' },
+        {
+          step: 'notify',
+          ref: '2.2',
+          title: 'Notify the owners',
+          part: 'Part 2: Contain (contain)',
+          reason: 'unticked',
+          checklist: ['Ticket updated'],
+          instructions: 'Tell the owners.',
+        },
       ]);
       expect(md).to.include('  - [ ] Ticket updated');
     });
 
     it('lists errors', () => {
-      expect(model.errors).to.deep.equal([{ time: model.errors[0].time, step: 'flaky-read', where: 'retry', code: 'IRUN_ACTION_FAILED', message: 'attempt 1: flaky failure (1 left)' }]);
+      expect(model.errors).to.deep.equal([
+        {
+          time: model.errors[0].time,
+          step: 'flaky-read',
+          where: 'retry',
+          code: 'IRUN_ACTION_FAILED',
+          message: 'attempt 1: flaky failure (1 left)',
+        },
+      ]);
     });
 
     it('takes the post-incident review questions from the runbook’s Part 5', () => {
@@ -153,14 +254,20 @@ describe('report: incident report from a run record', function () {
       expect(model.review.items.map((i) => i.step)).to.deep.equal(['review-meeting', 'review-questions']);
       expect(model.review.items[0]).to.include({ ref: '5.1', answer: '2026-12-07', answeredBy: 'alice@example.com' });
       expect(model.review.items[0].questions).to.deep.equal(['Date of the review meeting']);
-      expect(model.review.items[1].questions).to.deep.equal(['What information would have helped me respond more swiftly?', 'What detection would have alerted me sooner?']);
+      expect(model.review.items[1].questions).to.deep.equal([
+        'What information would have helped me respond more swiftly?',
+        'What detection would have alerted me sooner?',
+      ]);
       expect(md).to.include('## Post-incident review: Part 5: Post-incident activity');
       expect(md).to.include('- [ ] What detection would have alerted me sooner?');
       expect(html).to.include('<li>What detection would have alerted me sooner?</li>');
     });
 
     it('never prints a secret-shaped string, even one the journal let through', () => {
-      expect(readFileSync(path.join(rec.dir, 'journal.jsonl'), 'utf8'), 'the fixture puts it in the journal').to.include(SECRET_KEY);
+      expect(
+        readFileSync(path.join(rec.dir, 'journal.jsonl'), 'utf8'),
+        'the fixture puts it in the journal',
+      ).to.include(SECRET_KEY);
       for (const out of [md, html, json]) expect(out).to.not.include(SECRET_KEY).and.to.not.include('wJalrXUtnFEMI');
     });
 
@@ -172,7 +279,9 @@ describe('report: incident report from a run record', function () {
         expect(i, h).to.be.greaterThan(at);
         at = i;
       }
-      expect(md).to.include('&lt;script&gt;alert(1)&lt;/script&gt; {{ inputs.x }} "double" \'single\' Zoë — 東京 🚨 a\\|b \\`tick\\`');
+      expect(md).to.include(
+        '&lt;script&gt;alert(1)&lt;/script&gt; {{ inputs.x }} "double" \'single\' Zoë — 東京 🚨 a\\|b \\`tick\\`',
+      );
       expect(md).to.not.match(/<script/i);
       expect(outsideFences(md)).to.not.match(/<[a-z/]/i);
       // every table row has the same number of unescaped pipes as its header
@@ -189,7 +298,9 @@ describe('report: incident report from a run record', function () {
       expect(html).to.not.match(/<script/i);
       expect(html).to.not.match(/\s(src|href)="(?!#)/i);
       expect(html).to.not.match(/<link|@import|url\(/i);
-      expect(html).to.include('&lt;script&gt;alert(1)&lt;/script&gt; {{ inputs.x }} &quot;double&quot; &#39;single&#39; Zoë — 東京 🚨 a|b `tick`');
+      expect(html).to.include(
+        '&lt;script&gt;alert(1)&lt;/script&gt; {{ inputs.x }} &quot;double&quot; &#39;single&#39; Zoë — 東京 🚨 a|b `tick`',
+      );
       expect(html).to.include('<style>');
       expect(html).to.match(/<details/);
     });
@@ -205,7 +316,12 @@ describe('report: incident report from a run record', function () {
       const model = await buildReport(rec.dir);
       expect(model.run).to.include({ mode: 'dry-run', banner: 'DRY-RUN' });
       expect(model.changes).to.have.length(1);
-      expect(model.changes[0]).to.include({ step: 'block-access', status: 'planned', summary: 'set value to blocked', noUndo: 'dry-run: nothing was changed' });
+      expect(model.changes[0]).to.include({
+        step: 'block-access',
+        status: 'planned',
+        summary: 'set value to blocked',
+        noUndo: 'dry-run: nothing was changed',
+      });
       expect(model.changes[0].undo).to.equal(undefined);
       expect(model.changes[0].before).to.deep.equal({ mutations: 0 });
       expect(model.summary).to.include({ changesMade: 0, changesPlanned: 1 });
@@ -218,7 +334,8 @@ describe('report: incident report from a run record', function () {
       const html = renderHtml(model);
       const sections = html.split('<section id=').slice(1);
       expect(sections).to.have.length(HTML_SECTIONS.length);
-      for (const s of sections) expect(s, s.slice(0, 30)).to.match(/^"[a-z-]+">\n<div class="mode-banner dry-run" role="note">DRY-RUN/);
+      for (const s of sections)
+        expect(s, s.slice(0, 30)).to.match(/^"[a-z-]+">\n<div class="mode-banner dry-run" role="note">DRY-RUN/);
       expect(html).to.include('<title>[DRY-RUN] Incident report');
     } finally {
       rec.cleanup();
@@ -226,7 +343,16 @@ describe('report: incident report from a run record', function () {
   });
 
   it('simulation: SIMULATION on every page, and no undo for simulated changes', async () => {
-    const rec = await recordRun({ simulator: { call: async (r) => (r.action === 't.change' ? { changed: true } : r.action === 'r.dump' ? { saved: 0 } : { value: 'sim', ok: true }) } });
+    const rec = await recordRun({
+      simulator: {
+        call: async (r) =>
+          r.action === 't.change'
+            ? { changed: true }
+            : r.action === 'r.dump'
+              ? { saved: 0 }
+              : { value: 'sim', ok: true },
+      },
+    });
     try {
       expect(rec.result.status).to.equal('completed');
       const model = await buildReport(rec.dir);
@@ -235,7 +361,8 @@ describe('report: incident report from a run record', function () {
       expect(md.trim().split('\n')[0]).to.match(/^> \*\*SIMULATION\*\*/);
       expect(md.trim().split('\n').pop()).to.match(/^> \*\*SIMULATION\*\*/);
       const html = renderHtml(model);
-      for (const s of html.split('<section id=').slice(1)) expect(s).to.match(/^"[a-z-]+">\n<div class="mode-banner simulation" role="note">SIMULATION/);
+      for (const s of html.split('<section id=').slice(1))
+        expect(s).to.match(/^"[a-z-]+">\n<div class="mode-banner simulation" role="note">SIMULATION/);
       expect(html).to.include('<footer><div class="mode-banner simulation"');
       // a simulated change is never counted as a change made
       expect(md).to.include('| Changes (simulated) |');
@@ -279,7 +406,11 @@ describe('report: incident report from a run record', function () {
       expect(rec.result.status).to.equal('waiting');
       const model = await buildReport(rec.dir);
       const c = model.changes.find((x) => x.step === 'block-access')!;
-      expect(c).to.include({ status: 'waiting', summary: 'set value to blocked', noUndo: 'not made yet: waiting for approval' });
+      expect(c).to.include({
+        status: 'waiting',
+        summary: 'set value to blocked',
+        noUndo: 'not made yet: waiting for approval',
+      });
       expect(model.openItems[0]).to.include({ step: 'block-access', reason: 'approval' });
       expect(model.summary.changesMade).to.equal(0);
     } finally {
@@ -298,10 +429,15 @@ describe('report: incident report from a run record', function () {
       expect(model.review.items[0].questions).to.deep.equal([...DEFAULT_REVIEW_QUESTIONS]);
       expect(DEFAULT_REVIEW_QUESTIONS).to.have.length(4);
       // titles and refs still come from the journal's step.start events
-      expect(model.timeline.find((t) => t.kind === 'step' && t.step === 'block-access')).to.include({ ref: '2.1', title: 'Block public access' });
+      expect(model.timeline.find((t) => t.kind === 'step' && t.step === 'block-access')).to.include({
+        ref: '2.1',
+        title: 'Block public access',
+      });
       expect(model.changes[0]).to.include({ step: 'block-access', undo: 'irun undo run-1 --step block-access' });
       const md = renderMarkdown(model);
-      expect(md).to.include('What automation, tooling or access would have made it easier to investigate the root cause?');
+      expect(md).to.include(
+        'What automation, tooling or access would have made it easier to investigate the root cause?',
+      );
       expect(md).to.include('> Note: the runbook file');
     } finally {
       rec.cleanup();
@@ -339,7 +475,12 @@ describe('report: incident report from a run record', function () {
     try {
       const model = await buildReport(rec.dir);
       expect(model.runbook.fileStatus).to.equal('unchanged');
-      expect(model.review).to.deep.equal({ source: 'default', items: [{ ref: '5.6', title: 'Questions for the post-incident review', questions: [...DEFAULT_REVIEW_QUESTIONS] }] });
+      expect(model.review).to.deep.equal({
+        source: 'default',
+        items: [
+          { ref: '5.6', title: 'Questions for the post-incident review', questions: [...DEFAULT_REVIEW_QUESTIONS] },
+        ],
+      });
       expect(model.changes).to.deep.equal([]);
       expect(renderMarkdown(model)).to.include('_No change was made._');
     } finally {
@@ -388,7 +529,9 @@ describe('report: incident report from a run record', function () {
       expect(each.after).to.deep.equal([{ value: 'a' }, { value: 'b' }]);
       expect(each.items?.map((i) => i.index).sort()).to.deep.equal([0, 1]);
       expect(model.review.source).to.equal('runbook');
-      expect(model.review.items[0].instructions).to.equal('Attach irun report run-1 to the ticket; keep {{ inputs.other }} as written.');
+      expect(model.review.items[0].instructions).to.equal(
+        'Attach irun report run-1 to the ticket; keep {{ inputs.other }} as written.',
+      );
     } finally {
       rec.cleanup();
     }
@@ -420,7 +563,12 @@ describe('report: incident report from a run record', function () {
       expect(model.changes[0].undone).to.have.length(1);
       expect(model.changes[0].undone![0]).to.include({ status: 'completed', actor: 'carol@example.com' });
       expect(model.summary.changesUndone).to.equal(1);
-      expect(model.timeline.at(-1)).to.include({ kind: 'undo', step: 'block-access', actor: 'carol@example.com', status: 'undo completed' });
+      expect(model.timeline.at(-1)).to.include({
+        kind: 'undo',
+        step: 'block-access',
+        actor: 'carol@example.com',
+        status: 'undo completed',
+      });
       expect(renderMarkdown(model)).to.match(/- Undo completed by carol@example\.com at /);
     } finally {
       rec.cleanup();
@@ -480,7 +628,9 @@ describe('report: incident report from a run record', function () {
       expect(fence('a ```` b', 'json')).to.equal('`````json\na ```` b\n`````');
     });
     it('esc escapes markup and quotes and shows control characters', () => {
-      expect(esc(`<a href="x" onclick='y'>&</a>\u001b[2J`)).to.equal('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;\\x1b[2J');
+      expect(esc(`<a href="x" onclick='y'>&</a>\u001b[2J`)).to.equal(
+        '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;\\x1b[2J',
+      );
     });
     it('the redactor catches bare secret keys, not hashes or key ids', () => {
       const r = new ReportRedactor();
@@ -500,7 +650,12 @@ describe('report: incident report from a run record', function () {
     });
     after(() => rec.cleanup());
     const irun = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(ROOT, 'bin/dev.js'), ...args], { cwd: rec.root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+      spawnSync(process.execPath, [path.join(ROOT, 'bin/dev.js'), ...args], {
+        cwd: rec.root,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+        timeout: 60_000,
+      });
 
     it('writes the report to --out, the format taken from the extension', () => {
       const out = path.join(rec.root, 'out', 'report.html');

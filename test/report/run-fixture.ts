@@ -102,7 +102,12 @@ export class TickingHuman implements Human {
   async answer(p: ManualPrompt): Promise<AnswerResult | undefined> {
     if (!Object.hasOwn(this.answers, p.step.id)) return undefined;
     const ticks = this.ticks[p.step.id];
-    return { value: this.answers[p.step.id], actor: this.actor, source: 'prompt', ...(ticks ? { checklist: ticks } : {}) };
+    return {
+      value: this.answers[p.step.id],
+      actor: this.actor,
+      source: 'prompt',
+      ...(ticks ? { checklist: ticks } : {}),
+    };
   }
   async approve(_r: ApprovalRequest): Promise<ApprovalResult | undefined> {
     return this.approveAll ? { approved: true, actor: this.approver, source: 'prompt' } : undefined;
@@ -128,7 +133,14 @@ export interface RecordedRun {
 
 /** Run RUNBOOK (or `text`) into a fresh run store in a temp dir. */
 export async function recordRun(
-  options: { text?: string; human?: Human; dryRun?: boolean; simulator?: Simulator; inputs?: Record<string, unknown>; runId?: string } = {},
+  options: {
+    text?: string;
+    human?: Human;
+    dryRun?: boolean;
+    simulator?: Simulator;
+    inputs?: Record<string, unknown>;
+    runId?: string;
+  } = {},
 ): Promise<RecordedRun> {
   const t = tempTree();
   const text = options.text ?? RUNBOOK;
@@ -181,7 +193,8 @@ export async function recordRun(
       file: runbookFile,
       sha256: loaded.sha256,
       registry,
-      human: options.human ?? new TickingHuman(FULL_ANSWERS, { notify: { 'Owner emailed': true, 'Ticket updated': false } }),
+      human:
+        options.human ?? new TickingHuman(FULL_ANSWERS, { notify: { 'Owner emailed': true, 'Ticket updated': false } }),
       inputs: options.inputs ?? { bucket: 'my-bucket', apiToken: 'tok-very-secret-value' },
       actor: 'alice@example.com',
       runId,

@@ -29,7 +29,8 @@ describe('report/schema: runbook schema enriched with action inputs', () => {
   });
 
   const clone = (d: RunbookDoc) => structuredClone(d);
-  const stepOf = (d: RunbookDoc, action: string): Step => d.parts.flatMap((p) => p.steps).find((s) => s.action === action && s.with && typeof s.with === 'object')!;
+  const stepOf = (d: RunbookDoc, action: string): Step =>
+    d.parts.flatMap((p) => p.steps).find((s) => s.action === action && s.with && typeof s.with === 'object')!;
 
   it('has one input definition and one if/then per installed action, and offers the ids', () => {
     for (const id of ids) expect(schema.definitions[withKey(id)], id).to.be.an('object');
@@ -49,7 +50,9 @@ describe('report/schema: runbook schema enriched with action inputs', () => {
     const step = stepOf(d, 'aws.s3.putPublicAccessBlock');
     (step.with as Record<string, unknown>).bucktet = 'x';
     expect(validate(d)).to.equal(false);
-    const err = validate.errors!.find((e) => e.keyword === 'additionalProperties' && (e.params as any).additionalProperty === 'bucktet');
+    const err = validate.errors!.find(
+      (e) => e.keyword === 'additionalProperties' && (e.params as any).additionalProperty === 'bucktet',
+    );
     expect(err).to.exist;
     expect(err!.schemaPath).to.include(withKey('aws.s3.putPublicAccessBlock'));
   });
@@ -59,7 +62,9 @@ describe('report/schema: runbook schema enriched with action inputs', () => {
     const step = stepOf(d, 'aws.s3.putPublicAccessBlock');
     (step.with as Record<string, unknown>).blockPublicAcls = 'yes';
     expect(validate(d)).to.equal(false);
-    expect(validate.errors!.some((e) => /blockPublicAcls$/.test(e.instancePath) && e.keyword === 'type')).to.equal(true);
+    expect(validate.errors!.some((e) => /blockPublicAcls$/.test(e.instancePath) && e.keyword === 'type')).to.equal(
+      true,
+    );
     (step.with as Record<string, unknown>).blockPublicAcls = '{{ inputs.block }}';
     expect(validate(d), JSON.stringify(validate.errors?.slice(0, 3))).to.equal(true);
   });
@@ -71,11 +76,17 @@ describe('report/schema: runbook schema enriched with action inputs', () => {
     expect(required).to.not.be.empty;
     delete (step.with as Record<string, unknown>)[required[0]];
     expect(validate(d)).to.equal(false);
-    expect(validate.errors!.some((e) => e.keyword === 'required' && (e.params as any).missingProperty === required[0])).to.equal(true);
+    expect(
+      validate.errors!.some((e) => e.keyword === 'required' && (e.params as any).missingProperty === required[0]),
+    ).to.equal(true);
   });
 
   it('allowTemplates: values anywhere accept a template, the structure stays checked', () => {
-    const s = allowTemplates({ type: 'object', properties: { n: { type: 'integer' }, xs: { type: 'array', items: { type: 'boolean' } } }, additionalProperties: false }) as any;
+    const s = allowTemplates({
+      type: 'object',
+      properties: { n: { type: 'integer' }, xs: { type: 'array', items: { type: 'boolean' } } },
+      additionalProperties: false,
+    }) as any;
     expect(s.properties.n.anyOf[1]).to.deep.equal({ type: 'integer' });
     expect(s.properties.xs.anyOf[1].items.anyOf[1]).to.deep.equal({ type: 'boolean' });
     expect(s.additionalProperties).to.equal(false);

@@ -21,7 +21,9 @@ describe('executor flow', () => {
     expect(r.path).to.deep.equal(['a', 'b', 'c']);
     expect(r.state.steps.b.output).to.deep.equal({ value: 1 });
     expect(r.state.steps.c.output).to.deep.equal({ value: 'b said 1' });
-    const parts = r.events.filter((e) => e.type === 'part.start' || e.type === 'part.end').map((e) => `${e.type}:${(e as { part: string }).part}`);
+    const parts = r.events
+      .filter((e) => e.type === 'part.start' || e.type === 'part.end')
+      .map((e) => `${e.type}:${(e as { part: string }).part}`);
     expect(parts).to.deep.equal(['part.start:one', 'part.end:one', 'part.start:two', 'part.end:two']);
   });
 
@@ -128,7 +130,8 @@ describe('executor flow', () => {
   });
 
   it('branch: the first matching case wins, default otherwise', async () => {
-    const doc = (choice: string) => dedent`
+    const doc = (choice: string) =>
+      dedent`
       irun: 1
       id: br
       title: Branch
@@ -150,7 +153,13 @@ describe('executor flow', () => {
             - { id: on-b, action: t.echo, with: { value: b } }
     ` + `\n# ${choice}\n`;
     expect((await runYaml(doc('a'), { answers: { pick: 'a' } })).path).to.deep.equal(['pick', 'route', 'on-a', 'fin']);
-    expect((await runYaml(doc('b'), { answers: { pick: 'b' } })).path).to.deep.equal(['pick', 'route', 'on-b', 'on-a', 'fin']);
+    expect((await runYaml(doc('b'), { answers: { pick: 'b' } })).path).to.deep.equal([
+      'pick',
+      'route',
+      'on-b',
+      'on-a',
+      'fin',
+    ]);
     expect((await runYaml(doc('c'), { answers: { pick: 'c' } })).path).to.deep.equal(['pick', 'route', 'on-c', 'fin']);
   });
 
@@ -190,7 +199,9 @@ describe('executor flow', () => {
       { registry },
     );
     expect(r.status).to.equal('completed');
-    expect(r.state.steps.each.output).to.deep.equal([30, 5, 20, 1, 15, 2, 25, 3, 10, 4].map((n) => ({ value: `v${n}` })));
+    expect(r.state.steps.each.output).to.deep.equal(
+      [30, 5, 20, 1, 15, 2, 25, 3, 10, 4].map((n) => ({ value: `v${n}` })),
+    );
     expect(t.maxInFlight).to.equal(4);
     // completion order differs from input order, so ordering is really being restored
     expect(t.calls.map((c) => (c.input as { ms: number }).ms)).to.not.deep.equal([30, 5, 20, 1, 15, 2, 25, 3, 10, 4]);
@@ -423,7 +434,11 @@ describe('executor inputs, humans and approvals', () => {
       const r = await runYaml(mutating, { registry, ...opts });
       expect(r.status).to.equal('completed');
       expect(t.mutations).to.equal(1);
-      const approval = r.events.find((e) => e.type === 'approval') as { approved: boolean; actor: string; plan: { summary: string } };
+      const approval = r.events.find((e) => e.type === 'approval') as {
+        approved: boolean;
+        actor: string;
+        plan: { summary: string };
+      };
       expect(approval.approved).to.equal(true);
       expect(approval.plan.summary).to.equal('set value to 42');
       expect(r.ends.get('fix')!.before).to.deep.equal({ mutations: 0 });
@@ -437,7 +452,9 @@ describe('executor inputs, humans and approvals', () => {
     expect(r.status).to.equal('completed');
     expect(t.mutations).to.equal(0);
     expect(r.ends.get('fix')!.status).to.equal('planned');
-    expect(r.changes).to.deep.equal([{ step: 'fix', action: 't.change', status: 'planned', plan: { summary: 'set value to 42' } }]);
+    expect(r.changes).to.deep.equal([
+      { step: 'fix', action: 't.change', status: 'planned', plan: { summary: 'set value to 42' } },
+    ]);
   });
 });
 

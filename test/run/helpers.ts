@@ -20,10 +20,21 @@ export interface TestActions {
 
 /** A registry with core and a `t` pack of test actions that record what they were called with. */
 export function testRegistry(): { registry: Registry; t: TestActions } {
-  const t: TestActions = { calls: [], mutations: 0, failUntil: new Map(), abortedSignals: 0, inFlight: 0, maxInFlight: 0 };
+  const t: TestActions = {
+    calls: [],
+    mutations: 0,
+    failUntil: new Map(),
+    abortedSignals: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  };
   const registry = new Registry({ builtins: false });
   registry.addPack(core, 'builtin');
-  const anyIn = { type: 'object', properties: { value: {}, key: { type: 'string' }, ms: { type: 'number' } }, additionalProperties: false };
+  const anyIn = {
+    type: 'object',
+    properties: { value: {}, key: { type: 'string' }, ms: { type: 'number' } },
+    additionalProperties: false,
+  };
   const anyOut = { type: 'object' };
   registry.addPack(
     definePlugin({
@@ -114,10 +125,18 @@ export interface Ran extends RunResult {
 
 export async function runYaml(
   yamlText: string,
-  options: Partial<ExecuteOptions> & { answers?: Record<string, unknown>; approve?: string[]; yes?: boolean; registry?: Registry } = {},
+  options: Partial<ExecuteOptions> & {
+    answers?: Record<string, unknown>;
+    approve?: string[];
+    yes?: boolean;
+    registry?: Registry;
+  } = {},
 ): Promise<Ran> {
   const loaded = parseRunbook(yamlText.includes('\n') ? yamlText : dedent`${yamlText}`, 'test.yaml');
-  expect(loaded.diagnostics.filter((d) => d.severity === 'error'), 'test runbook parses').to.deep.equal([]);
+  expect(
+    loaded.diagnostics.filter((d) => d.severity === 'error'),
+    'test runbook parses',
+  ).to.deep.equal([]);
   const events: RunEvent[] = [];
   const registry = options.registry ?? testRegistry().registry;
   const result = await execute({
@@ -125,7 +144,14 @@ export async function runYaml(
     file: 'test.yaml',
     sha256: loaded.sha256,
     registry,
-    human: options.human ?? new PresetHuman({ actor: 'tester', answers: options.answers ?? {}, approvals: options.approve ?? [], approveAll: options.yes }),
+    human:
+      options.human ??
+      new PresetHuman({
+        actor: 'tester',
+        answers: options.answers ?? {},
+        approvals: options.approve ?? [],
+        approveAll: options.yes,
+      }),
     actor: 'tester',
     now: () => new Date('2026-11-30T12:00:00Z'),
     ...options,

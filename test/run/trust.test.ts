@@ -36,7 +36,12 @@ function registryWithProbe() {
           effect: 'read',
           permissions: [],
           async run(ctx, input: { token?: string }) {
-            const creds = { AccessKeyId: 'ASIAEXAMPLEEXAMPLE12', SecretAccessKey: SECRET_KEY, SessionToken: SESSION, note: `token ${input.token}` };
+            const creds = {
+              AccessKeyId: 'ASIAEXAMPLEEXAMPLE12',
+              SecretAccessKey: SECRET_KEY,
+              SessionToken: SESSION,
+              note: `token ${input.token}`,
+            };
             await ctx.evidence.save('creds', creds);
             ctx.log.info(`got aws_secret_access_key=${SECRET_KEY} and token ${input.token}`);
             return creds;
@@ -66,8 +71,19 @@ parts:
 `,
       { registry, aws: { profile: 'ir', region: 'us-east-1', endpointUrl: 'http://127.0.0.1:9' } },
     );
-    expect(r.state.steps.a.output).to.deep.equal({ profile: 'ir', region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:9', maxAttempts: 4 });
-    expect(r.state.steps.b.output).to.deep.equal({ profile: 'ir', region: 'us-west-2', endpointUrl: 'http://127.0.0.1:9', maxAttempts: 4, roleArn: 'arn:aws:iam::222233334444:role/Responder' });
+    expect(r.state.steps.a.output).to.deep.equal({
+      profile: 'ir',
+      region: 'eu-west-1',
+      endpointUrl: 'http://127.0.0.1:9',
+      maxAttempts: 4,
+    });
+    expect(r.state.steps.b.output).to.deep.equal({
+      profile: 'ir',
+      region: 'us-west-2',
+      endpointUrl: 'http://127.0.0.1:9',
+      maxAttempts: 4,
+      roleArn: 'arn:aws:iam::222233334444:role/Responder',
+    });
   });
 });
 
@@ -101,16 +117,28 @@ parts:
         registry,
         human: new PresetHuman({ actor: 'tester' }),
         inputs: { apiToken: 'tkn-5up3r-s3cret-value' },
-        listeners: [store.listener(), consoleReporter({ out: out as unknown as NodeJS.WritableStream, color: false, doc })],
+        listeners: [
+          store.listener(),
+          consoleReporter({ out: out as unknown as NodeJS.WritableStream, color: false, doc }),
+        ],
         evidenceFor: (s) => store.evidenceFor(s),
       });
       store.close();
       expect(result.status).to.equal('completed');
       // the run itself still had the real value
-      expect(result.state.steps.say.output).to.deep.equal({ message: 'calling the ticket API with tkn-5up3r-s3cret-value' });
+      expect(result.state.steps.say.output).to.deep.equal({
+        message: 'calling the ticket API with tkn-5up3r-s3cret-value',
+      });
       const dir = path.join(t.dir, 'run-1');
-      const written = [readFileSync(path.join(dir, 'journal.jsonl'), 'utf8'), readFileSync(path.join(dir, 'run.json'), 'utf8'), ...readdirSync(path.join(dir, 'evidence')).map((f) => readFileSync(path.join(dir, 'evidence', f), 'utf8'))];
-      for (const [what, content] of [['console', printed], ...written.map((w, i) => [`file ${i}`, w])] as [string, string][]) {
+      const written = [
+        readFileSync(path.join(dir, 'journal.jsonl'), 'utf8'),
+        readFileSync(path.join(dir, 'run.json'), 'utf8'),
+        ...readdirSync(path.join(dir, 'evidence')).map((f) => readFileSync(path.join(dir, 'evidence', f), 'utf8')),
+      ];
+      for (const [what, content] of [['console', printed], ...written.map((w, i) => [`file ${i}`, w])] as [
+        string,
+        string,
+      ][]) {
         expect(content, what).to.not.include('tkn-5up3r-s3cret-value');
         expect(content, what).to.not.include(SECRET_KEY);
         expect(content, what).to.not.include(SESSION.slice(0, 60));

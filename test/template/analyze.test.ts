@@ -8,7 +8,10 @@ describe('template analysis', () => {
   describe('refs to the top-level scope', () => {
     const rows: [string, string[]][] = [
       ['{{ steps.intake.output.choice }}', ['steps.intake.output.choice']],
-      ['{{ steps.analyzer-buckets.output.findings.[0].resource }}', ['steps.analyzer-buckets.output.findings.0.resource']],
+      [
+        '{{ steps.analyzer-buckets.output.findings.[0].resource }}',
+        ['steps.analyzer-buckets.output.findings.0.resource'],
+      ],
       ['plain text', []],
       ['{{ "literal" }} {{ 1 }} {{ null }}', []],
       ['{{ eq (lower inputs.bucket) vars.name }}', ['inputs.bucket', 'vars.name']],
@@ -17,10 +20,16 @@ describe('template analysis', () => {
       ['{{ @root.run.id }}', ['run.id']],
       ['{{#each steps.list.output}}{{ name }} {{ @index }} {{ this }}{{/each}}', ['steps.list.output']],
       ['{{#each steps.list.output as |f i|}}{{ f.name }} {{ i }}{{/each}}', ['steps.list.output']],
-      ['{{#each steps.list.output}}{{ ../inputs.bucket }} {{ @root.vars.x }}{{/each}}', ['steps.list.output', 'inputs.bucket', 'vars.x']],
+      [
+        '{{#each steps.list.output}}{{ ../inputs.bucket }} {{ @root.vars.x }}{{/each}}',
+        ['steps.list.output', 'inputs.bucket', 'vars.x'],
+      ],
       ['{{#each a}}{{#each b}}{{ ../c }} {{ ../../inputs.d }}{{/each}}{{/each}}', ['a', 'inputs.d']],
       ['{{#with vars.obj}}{{ field }}{{else}}{{ inputs.fallback }}{{/with}}', ['vars.obj', 'inputs.fallback']],
-      ['{{#if inputs.bucket}}{{ steps.x.output }}{{else}}{{ vars.y }}{{/if}}', ['inputs.bucket', 'steps.x.output', 'vars.y']],
+      [
+        '{{#if inputs.bucket}}{{ steps.x.output }}{{else}}{{ vars.y }}{{/if}}',
+        ['inputs.bucket', 'steps.x.output', 'vars.y'],
+      ],
       ['{{ item.name }} {{ result.Items }}', ['item.name', 'result.Items']],
       ['{{!-- {{ inputs.hidden }} --}}', []],
       ['{{ first }}', []],

@@ -50,7 +50,9 @@ describe('template evaluation', () => {
 
     it('mixed text renders numbers, booleans, null and dates as text', () => {
       const scope = makeScope({ item: { at: new Date('2024-01-02T03:04:05.000Z') } });
-      expect(evaluateString('n={{ 42 }} b={{ true }} z={{ null }}|{{ inputs.optional }}|', scope)).to.equal('n=42 b=true z=||');
+      expect(evaluateString('n={{ 42 }} b={{ true }} z={{ null }}|{{ inputs.optional }}|', scope)).to.equal(
+        'n=42 b=true z=||',
+      );
       expect(evaluateString('at {{ item.at }}', scope)).to.equal('at 2024-01-02T03:04:05.000Z');
     });
 
@@ -86,7 +88,11 @@ describe('template evaluation', () => {
       ['{{ inputs.nope }}', /no input 'nope' is declared/, []],
       ['{{ inputs.buckt }}', /did you mean 'inputs.bucket'\?/, ['inputs.bucket']],
       ['{{ steps.intak.output }}', /no step 'intak' is declared.*did you mean 'steps.intake'/, ['steps.intake']],
-      ['{{ steps.intake.outptu }}', /a step has no field 'outptu'.*did you mean 'steps.intake.output'/, ['steps.intake.output', 'steps.intake.outputs']],
+      [
+        '{{ steps.intake.outptu }}',
+        /a step has no field 'outptu'.*did you mean 'steps.intake.output'/,
+        ['steps.intake.output', 'steps.intake.outputs'],
+      ],
       ['{{ vars.nope }}', /no var 'nope' is declared/, []],
       ['{{ parts.contian.status }}', /no part 'contian'.*did you mean 'parts.contain'/, ['parts.contain']],
       ['{{ run.user }}', /no run field 'user'/, []],
@@ -171,7 +177,13 @@ describe('template evaluation', () => {
   describe('data is never code', () => {
     const scope = makeScope({
       steps: {
-        s: { output: { text: '{{ inputs.bucket }}', '{{ key }}': 'v' }, outputs: null, status: 'completed', error: null, visits: 1 },
+        s: {
+          output: { text: '{{ inputs.bucket }}', '{{ key }}': 'v' },
+          outputs: null,
+          status: 'completed',
+          error: null,
+          visits: 1,
+        },
       },
     });
 
@@ -214,7 +226,9 @@ describe('template evaluation', () => {
     });
 
     it('uses the injected clock', () => {
-      expect(evaluate({ since: '{{ dateAdd (now) days=-7 }}' }, makeScope(), { now: CLOCK })).to.deep.equal({ since: '2024-02-27T07:08:09.010Z' });
+      expect(evaluate({ since: '{{ dateAdd (now) days=-7 }}' }, makeScope(), { now: CLOCK })).to.deep.equal({
+        since: '2024-02-27T07:08:09.010Z',
+      });
     });
   });
 
@@ -225,16 +239,25 @@ describe('template evaluation', () => {
       ['{{#if vars.empty}}some{{else if vars.list}}list{{else}}none{{/if}}', 'list'],
       ['{{#unless (eq parts.contain.status "completed")}}contain first{{/unless}}', 'contain first'],
       ['{{#unless vars.list}}none{{else}}some{{/unless}}', 'some'],
-      ['{{#each vars.list}}{{@index}}={{this}}{{#if @first}}(first){{/if}}{{#if @last}}(last){{/if}};{{/each}}', '0=a(first);1=b;2=c(last);'],
+      [
+        '{{#each vars.list}}{{@index}}={{this}}{{#if @first}}(first){{/if}}{{#if @last}}(last){{/if}};{{/each}}',
+        '0=a(first);1=b;2=c(last);',
+      ],
       ['{{#each vars.obj}}{{@key}}:{{json this}} {{/each}}', 'a:[1,2] b:"x" '],
-      ['{{#each vars.records as |r i|}}{{i}}.{{r.name}}@{{@root.inputs.bucket}} {{/each}}', '0.a@logs-bucket 1.b@logs-bucket 2.c@logs-bucket '],
+      [
+        '{{#each vars.records as |r i|}}{{i}}.{{r.name}}@{{@root.inputs.bucket}} {{/each}}',
+        '0.a@logs-bucket 1.b@logs-bucket 2.c@logs-bucket ',
+      ],
       ['{{#each vars.records}}{{name}}/{{tags.env}}/{{../inputs.count}} {{/each}}', 'a/prod/3 b/dev/3 c/prod/3 '],
       ['{{#each vars.empty}}x{{else}}nothing{{/each}}', 'nothing'],
       ['{{#each inputs.optional}}x{{else}}nothing{{/each}}', 'nothing'],
       ['{{#with vars.obj}}{{b}} {{json a}}{{/with}}', 'x [1,2]'],
       ['{{#with inputs.optional}}x{{else}}none{{/with}}', 'none'],
       ['{{#with vars.obj as |o|}}{{o.b}}{{/with}}', 'x'],
-      ['{{#each vars.records}}{{#each tags}}{{@../index}}{{@key}}={{this}} {{/each}}{{/each}}', '0env=prod 1env=dev 2env=prod '],
+      [
+        '{{#each vars.records}}{{#each tags}}{{@../index}}{{@key}}={{this}} {{/each}}{{/each}}',
+        '0env=prod 1env=dev 2env=prod ',
+      ],
       ['{{#each vars.records}}{{this.name}}{{/each}}', 'abc'],
       ['{{!-- a comment --}}{{! another }}x', 'x'],
     ];
@@ -245,7 +268,8 @@ describe('template evaluation', () => {
     }
 
     it('standalone block lines leave clean Markdown', () => {
-      const md = 'Findings:\n{{#each steps.analyzer-buckets.output.findings}}\n- {{ resource }} ({{ status }})\n{{/each}}\nDone.\n';
+      const md =
+        'Findings:\n{{#each steps.analyzer-buckets.output.findings}}\n- {{ resource }} ({{ status }})\n{{/each}}\nDone.\n';
       expect(render(md, makeScope())).to.equal('Findings:\n- arn:aws:s3:::b1 (ACTIVE)\nDone.\n');
     });
 
@@ -285,7 +309,12 @@ describe('template evaluation', () => {
       ['{{ xs.0 }}', /an array index is written \.\[0\]/, 1, 7],
       ['{{ inputs.bucket', /end of template \(a "}}" or a closing block is missing\)/, 1, 11],
       ['{{ a b= }}', /unexpected "}}"/, 1, 9],
-      ['{{#each vars.records}}{{ inputs.bucket }}{{/each}}', /'inputs.bucket' inside \{\{#each\}\}.*'@root.inputs.bucket'/, 1, 26],
+      [
+        '{{#each vars.records}}{{ inputs.bucket }}{{/each}}',
+        /'inputs.bucket' inside \{\{#each\}\}.*'@root.inputs.bucket'/,
+        1,
+        26,
+      ],
       ['{{#with vars.obj}}{{ eq steps.intake.output 1 }}{{/with}}', /'steps.intake.output' inside/, 1, 25],
     ];
     for (const [template, message, line, column] of rows) {

@@ -281,7 +281,7 @@ const TABLE: Record<string, { good: Good[]; bad: Bad[] }> = {
       ['{{ sqlIdent "t; DROP TABLE x" }}', /helper 'sqlIdent' "t; DROP TABLE x" is not a valid SQL identifier/],
       ['{{ sqlIdent "1abc" }}', /is not a valid SQL identifier/],
       ['{{ sqlIdent "a..b" }}', /is not a valid SQL identifier/],
-      ['{{ sqlIdent \'a"b\' }}', /is not a valid SQL identifier/],
+      ["{{ sqlIdent 'a\"b' }}", /is not a valid SQL identifier/],
     ],
   },
   default: {
@@ -365,10 +365,16 @@ describe('template helpers', () => {
   });
 
   it('a subexpression must name a helper', () => {
-    expect(() => evaluateString('{{ not (inputs.bucket) }}', makeScope())).to.throw(TemplateError, /unknown helper 'inputs.bucket'/);
+    expect(() => evaluateString('{{ not (inputs.bucket) }}', makeScope())).to.throw(
+      TemplateError,
+      /unknown helper 'inputs.bucket'/,
+    );
   });
 
   it('a helper name used as a plain argument hints at the subexpression form', () => {
-    expect(() => evaluateString('{{ dateAdd now days=1 }}', makeScope(), { now: CLOCK })).to.throw(TemplateError, /'now' is a helper: call it as a subexpression, \(now/);
+    expect(() => evaluateString('{{ dateAdd now days=1 }}', makeScope(), { now: CLOCK })).to.throw(
+      TemplateError,
+      /'now' is a helper: call it as a subexpression, \(now/,
+    );
   });
 });

@@ -4,7 +4,13 @@ import type { Scope } from '../../engine/template/index.js';
 export const CLOCK = () => new Date('2024-03-05T07:08:09.010Z');
 
 export function makeScope(extra: Record<string, unknown> = {}): Scope {
-  const step = (output: unknown, status = 'completed') => ({ output, outputs: null, status, error: null, visits: status === 'pending' ? 0 : 1 });
+  const step = (output: unknown, status = 'completed') => ({
+    output,
+    outputs: null,
+    status,
+    error: null,
+    visits: status === 'pending' ? 0 : 1,
+  });
   return {
     inputs: { bucket: 'logs-bucket', optional: null, count: 3, accessKeyId: 'AKIAABCDEFGHIJKLMNOP' },
     vars: {

@@ -113,6 +113,10 @@ describe('flow graph', () => {
 
   it('tolerates malformed documents', () => {
     expect(buildFlowGraph(undefined).edges).to.deep.equal([]);
-    expect(buildFlowGraph({ parts: [null, { id: 'p', steps: 'x' }, { id: 'q', steps: [{ id: 'a', goto: 'nowhere' }] }] } as unknown as RunbookDoc).edges).to.deep.equal([]);
+    expect(
+      buildFlowGraph({
+        parts: [null, { id: 'p', steps: 'x' }, { id: 'q', steps: [{ id: 'a', goto: 'nowhere' }] }],
+      } as unknown as RunbookDoc).edges,
+    ).to.deep.equal([]);
   });
 });

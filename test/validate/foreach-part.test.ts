@@ -27,19 +27,27 @@ async function diagnostics(text: string) {
 
 describe('validate: forEach over a part', () => {
   it('the part may read item, index and the as-name', async () => {
-    expect(await diagnostics(doc('      - { id: say, action: core.log, with: { message: "{{ index }}: {{ bucket }} {{ item }}" } }'))).to.deep.equal([]);
+    expect(
+      await diagnostics(
+        doc('      - { id: say, action: core.log, with: { message: "{{ index }}: {{ bucket }} {{ item }}" } }'),
+      ),
+    ).to.deep.equal([]);
   });
 
   it('the as-name is still unknown in other parts', async () => {
-    const text = doc('      - { id: say, action: core.log, with: { message: "{{ bucket }}" } }') + '  - id: other\n    steps:\n      - { id: elsewhere, action: core.log, with: { message: "{{ bucket }}" } }\n';
+    const text =
+      doc('      - { id: say, action: core.log, with: { message: "{{ bucket }}" } }') +
+      '  - id: other\n    steps:\n      - { id: elsewhere, action: core.log, with: { message: "{{ bucket }}" } }\n';
     const diags = await diagnostics(text);
     expect(diags.map((d) => d.code)).to.include('IRUN_UNKNOWN_REFERENCE');
     expect(diags.find((d) => d.code === 'IRUN_UNKNOWN_REFERENCE')!.line).to.equal(13);
   });
 
   it('a change inside the part is an error at the action', async () => {
-    expect(await diagnostics(doc('      - { id: fix, action: aws.s3.putPublicAccessBlock, with: { bucket: "{{ bucket }}" } }'))).to.deep.equal([
-      { code: 'IRUN_FOREACH_MUTATION', line: 10, column: 28 },
-    ]);
+    expect(
+      await diagnostics(
+        doc('      - { id: fix, action: aws.s3.putPublicAccessBlock, with: { bucket: "{{ bucket }}" } }'),
+      ),
+    ).to.deep.equal([{ code: 'IRUN_FOREACH_MUTATION', line: 10, column: 28 }]);
   });
 });

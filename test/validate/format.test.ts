@@ -55,7 +55,9 @@ describe('formatDiagnostics', () => {
     const out = formatDiagnostics(results, 'stylish');
     const lines = out.split('\n');
     expect(lines[0]).to.equal('runbooks/fmt.yaml');
-    expect(lines[1]).to.match(/^ {2}9:9 {4}error {4}unknown property 'withh' in step \(did you mean 'with'\?\) {2}IRUN_SCHEMA$/);
+    expect(lines[1]).to.match(
+      /^ {2}9:9 {4}error {4}unknown property 'withh' in step \(did you mean 'with'\?\) {2}IRUN_SCHEMA$/,
+    );
     expect(lines[2]).to.equal('    9 |         withh: {}');
     expect(lines[3]).to.equal('      |         ^^^^^');
     // the carets sit exactly under the key
@@ -69,19 +71,40 @@ describe('formatDiagnostics', () => {
   });
 
   it('stylish: a clean run says so', () => {
-    expect(formatDiagnostics([{ file: 'a.yaml', diagnostics: [] }], 'stylish')).to.equal('✔ 1 file checked, no problems\n');
+    expect(formatDiagnostics([{ file: 'a.yaml', diagnostics: [] }], 'stylish')).to.equal(
+      '✔ 1 file checked, no problems\n',
+    );
   });
 
   it('json: an array of every diagnostic', async () => {
     const results = await sample();
     const parsed = JSON.parse(formatDiagnostics(results, 'json')) as Diagnostic[];
     expect(parsed).to.have.length(2);
-    expect(parsed[0]).to.deep.include({ code: 'IRUN_SCHEMA', severity: 'error', file: 'runbooks/fmt.yaml', line: 9, column: 9, endLine: 9, endColumn: 14, path: '/parts/0/steps/0/withh' });
+    expect(parsed[0]).to.deep.include({
+      code: 'IRUN_SCHEMA',
+      severity: 'error',
+      file: 'runbooks/fmt.yaml',
+      line: 9,
+      column: 9,
+      endLine: 9,
+      endColumn: 14,
+      path: '/parts/0/steps/0/withh',
+    });
     expect(parsed[1]).to.include({ code: 'IRUN_UNKNOWN_TARGET', path: '/parts/0/steps/1/goto' });
   });
 
   it('github: one workflow command per diagnostic, with escaping', () => {
-    const d: Diagnostic = { code: 'IRUN_X', severity: 'warning', message: '50% done\nnext, line', file: 'a,b:c.yaml', line: 2, column: 3, endLine: 2, endColumn: 9, path: '' };
+    const d: Diagnostic = {
+      code: 'IRUN_X',
+      severity: 'warning',
+      message: '50% done\nnext, line',
+      file: 'a,b:c.yaml',
+      line: 2,
+      column: 3,
+      endLine: 2,
+      endColumn: 9,
+      path: '',
+    };
     const e: Diagnostic = { ...d, severity: 'error', message: 'bad', file: 'x.yaml' };
     const out = formatDiagnostics([{ file: 'x', diagnostics: [d, e] }], 'github');
     expect(out.split('\n')).to.deep.equal([

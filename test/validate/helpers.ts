@@ -6,7 +6,15 @@ import { Registry } from '../../engine/plugins/registry.js';
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
-const act = (input: JsonSchema) => defineAction({ description: 'test action', effect: 'read', permissions: [], input, output: {}, run: async () => ({}) });
+const act = (input: JsonSchema) =>
+  defineAction({
+    description: 'test action',
+    effect: 'read',
+    permissions: [],
+    input,
+    output: {},
+    run: async () => ({}),
+  });
 
 export function testRegistry(): Registry {
   const registry = new Registry({ builtins: false });

@@ -169,7 +169,9 @@ describe('validate: flow rules', () => {
             - id: b
               end: { status: resolved }
     `);
-    expect(brief(ds)).to.deep.equal([`8:15 ${Codes.UNKNOWN_TARGET} call target 'b' is a step; call runs a part (use goto to jump to a step)`]);
+    expect(brief(ds)).to.deep.equal([
+      `8:15 ${Codes.UNKNOWN_TARGET} call target 'b' is a step; call runs a part (use goto to jump to a step)`,
+    ]);
   });
 
   it('a step that can run before the referenced one only on a loop is not a ref-before-run', async () => {
@@ -213,7 +215,9 @@ describe('validate: validatePaths', () => {
   });
 
   it('the loader and validator never import the AWS SDK', () => {
-    const files = ['engine/load', 'engine/validate'].flatMap((d) => readdirSync(path.join(PACKAGE_ROOT, d)).map((f) => path.join(PACKAGE_ROOT, d, f)));
+    const files = ['engine/load', 'engine/validate'].flatMap((d) =>
+      readdirSync(path.join(PACKAGE_ROOT, d)).map((f) => path.join(PACKAGE_ROOT, d, f)),
+    );
     expect(files.length).to.be.greaterThan(3);
     for (const f of files) expect(readFileSync(f, 'utf8'), f).to.not.match(/@aws-sdk|plugins\/aws-/);
   });

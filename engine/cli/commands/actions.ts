@@ -35,7 +35,9 @@ With an id: its input and output fields (name, type, required, description), per
       const input = schemaRows(info.input);
       const output = schemaRows(info.output);
       if (!this.jsonEnabled()) {
-        this.log(`${c.bold(info.id)}  ${info.effect === 'mutate' ? c.red('mutate (changes AWS, needs approval)') : c.green('read')}${info.undo ? c.dim('  · undo supported') : ''}`);
+        this.log(
+          `${c.bold(info.id)}  ${info.effect === 'mutate' ? c.red('mutate (changes AWS, needs approval)') : c.green('read')}${info.undo ? c.dim('  · undo supported') : ''}`,
+        );
         if (info.title) this.log(safe(info.title));
         this.log('');
         this.log(safe(info.description, true));
@@ -49,7 +51,14 @@ With an id: its input and output fields (name, type, required, description), per
         ] as const) {
           this.log('');
           this.log(c.bold(title));
-          this.log(rows.length ? table(['FIELD', 'TYPE', 'REQUIRED', 'DESCRIPTION'], rows.map((r) => [r.property, r.type, r.required ? 'yes' : '', r.description])) : '  (no fields)');
+          this.log(
+            rows.length
+              ? table(
+                  ['FIELD', 'TYPE', 'REQUIRED', 'DESCRIPTION'],
+                  rows.map((r) => [r.property, r.type, r.required ? 'yes' : '', r.description]),
+                )
+              : '  (no fields)',
+          );
         }
         if (info.example !== undefined) {
           this.log('');
@@ -66,12 +75,28 @@ With an id: its input and output fields (name, type, required, description), per
       all = all.filter((a) => a.namespace === flags.namespace);
       if (!all.length) {
         const { Codes, ExitCode, IrunError } = await import('../../errors.js');
-        throw new IrunError(Codes.UNKNOWN_ACTION, `no action pack with namespace '${flags.namespace}'`, { exit: ExitCode.FAILED, suggestions: [`namespaces: ${registry.namespaces().join(', ')}`] });
+        throw new IrunError(Codes.UNKNOWN_ACTION, `no action pack with namespace '${flags.namespace}'`, {
+          exit: ExitCode.FAILED,
+          suggestions: [`namespaces: ${registry.namespaces().join(', ')}`],
+        });
       }
     }
-    const list = all.map((a) => ({ id: a.id, namespace: a.namespace, action: a.name, effect: a.effect, permissions: a.permissions, title: a.title, description: a.description }));
+    const list = all.map((a) => ({
+      id: a.id,
+      namespace: a.namespace,
+      action: a.name,
+      effect: a.effect,
+      permissions: a.permissions,
+      title: a.title,
+      description: a.description,
+    }));
     if (!this.jsonEnabled()) {
-      this.log(table(['NAMESPACE', 'ACTION', 'EFFECT', 'PERMISSIONS', 'DESCRIPTION'], list.map((a) => [a.namespace, a.action, a.effect, a.permissions.join(', ') || '-', a.title ?? a.description])));
+      this.log(
+        table(
+          ['NAMESPACE', 'ACTION', 'EFFECT', 'PERMISSIONS', 'DESCRIPTION'],
+          list.map((a) => [a.namespace, a.action, a.effect, a.permissions.join(', ') || '-', a.title ?? a.description]),
+        ),
+      );
       this.log(c.dim(`\n${list.length} actions. Details: irun actions <namespace.action>`));
     }
     return list;
@@ -83,6 +108,7 @@ function table(head: string[], rows: string[][]): string {
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
   const cells = rows.map((r) => r.map((x, i) => (i === r.length - 1 ? safe(x) : cut(safe(x), i === 3 ? 60 : 48))));
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const fmt = (r: string[]) => `  ${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]))).join('  ')}`.trimEnd();
+  const fmt = (r: string[]) =>
+    `  ${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]))).join('  ')}`.trimEnd();
   return [fmt(head), ...cells.map(fmt)].join('\n');
 }

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, runFlags } from '../base.js';
 
 export default class Exec extends BaseCommand {
-  static override summary = 'Run a runbook: walk through every step, call AWS where a step is automated, ask where it is not.';
+  static override summary =
+    'Run a runbook: walk through every step, call AWS where a step is automated, ask where it is not.';
   static override description = `Mutating actions need approval (interactive, --yes or --approve <step>). A manual step with no answer
 pauses the run (exit 3) when there is no terminal. --dry-run runs read actions only and prints the plan
 of every change a real run would make.`;
@@ -18,9 +19,15 @@ of every change a real run would make.`;
   static override flags = {
     input: Flags.string({ char: 'i', description: 'Input value: name=value (repeatable).', multiple: true }),
     inputs: Flags.string({ description: 'YAML file of inputs: name: value.' }),
-    'dry-run': Flags.boolean({ description: 'Run read actions; record what mutating actions would change, change nothing.' }),
+    'dry-run': Flags.boolean({
+      description: 'Run read actions; record what mutating actions would change, change nothing.',
+    }),
     'run-id': Flags.string({ description: 'Id for the new run (default: time-based).' }),
-    scenario: Flags.string({ char: 's', description: 'Simulate: answer every action from this scenario (file, or name in the runbook\'s scenarios/ folder); nothing is sent to AWS.' }),
+    scenario: Flags.string({
+      char: 's',
+      description:
+        "Simulate: answer every action from this scenario (file, or name in the runbook's scenarios/ folder); nothing is sent to AWS.",
+    }),
     ...runFlags,
   };
 

@@ -17,7 +17,12 @@ Paste Mermaid into a Markdown file (GitHub renders it) or render DOT with Graphv
     runbook: Args.string({ description: 'Runbook file, or the file name of a built-in runbook.', required: true }),
   };
   static override flags = {
-    format: Flags.string({ char: 'f', description: 'Diagram language.', options: ['mermaid', 'dot'], default: 'mermaid' }),
+    format: Flags.string({
+      char: 'f',
+      description: 'Diagram language.',
+      options: ['mermaid', 'dot'],
+      default: 'mermaid',
+    }),
     out: Flags.string({ char: 'o', description: 'Write the diagram to this file instead of stdout.' }),
   };
 

@@ -27,7 +27,12 @@ Then: edit the copy, irun validate, irun test, irun graph.`;
     const path = await import('node:path');
     const { initRunbook, listBuiltins } = await import('../../author/init.js');
     if (!args.name) {
-      const list = listBuiltins().map((b) => ({ name: b.name, id: b.id, title: b.title, scenarios: b.scenarios.length }));
+      const list = listBuiltins().map((b) => ({
+        name: b.name,
+        id: b.id,
+        title: b.title,
+        scenarios: b.scenarios.length,
+      }));
       if (!this.jsonEnabled()) {
         if (!list.length) this.log('no built-in runbooks in this installation');
         for (const b of list) this.log(`${b.name.padEnd(28)}  ${safe(b.title)} (${b.scenarios} scenarios)`);
@@ -39,7 +44,11 @@ Then: edit the copy, irun validate, irun test, irun graph.`;
     const rel = (f: string) => path.relative(process.cwd(), f) || f;
     if (!this.jsonEnabled()) {
       this.log(`copied ${rel(result.runbook)} and ${result.files.length - 1} scenarios (schema: ${result.schema})`);
-      this.log(this.color.dim(`next: edit it, then\n  irun validate ${rel(result.runbook)}\n  irun test ${rel(result.runbook)}\n  irun graph ${rel(result.runbook)}`));
+      this.log(
+        this.color.dim(
+          `next: edit it, then\n  irun validate ${rel(result.runbook)}\n  irun test ${rel(result.runbook)}\n  irun graph ${rel(result.runbook)}`,
+        ),
+      );
     }
     return { runbook: rel(result.runbook), files: result.files.map((f) => rel(f.to)), schema: result.schema };
   }

@@ -16,7 +16,9 @@ investigation-only policy (reads only). The output is ready for aws iam create-p
     runbook: Args.string({ description: 'Runbook file, or the file name of a built-in runbook.', required: true }),
   };
   static override flags = {
-    'read-only': Flags.boolean({ description: 'Only the permissions of read actions (investigation without changes).' }),
+    'read-only': Flags.boolean({
+      description: 'Only the permissions of read actions (investigation without changes).',
+    }),
     out: Flags.string({ char: 'o', description: 'Write the policy to this file instead of stdout.' }),
   };
 
@@ -31,8 +33,11 @@ investigation-only policy (reads only). The output is ready for aws iam create-p
     if (!this.jsonEnabled()) {
       if (!written) process.stdout.write(text);
       const n = report.policy.Statement.reduce((k, s) => k + s.Action.length, 0);
-      this.logToStderr(`${written ? `wrote ${flags.out}: ` : ''}${n} IAM actions for ${report.actions.length} irun actions${flags['read-only'] ? ' (read only)' : ''}`);
-      if (!report.policy.Statement.length) this.logToStderr('note: this runbook calls no AWS action; the policy has no statement');
+      this.logToStderr(
+        `${written ? `wrote ${flags.out}: ` : ''}${n} IAM actions for ${report.actions.length} irun actions${flags['read-only'] ? ' (read only)' : ''}`,
+      );
+      if (!report.policy.Statement.length)
+        this.logToStderr('note: this runbook calls no AWS action; the policy has no statement');
     }
     // --json prints the policy document itself, so both forms can be piped to aws iam create-policy
     return report.policy;

@@ -8,15 +8,23 @@ import { BaseCommand, safe } from '../base.js';
 
 export default class Show extends BaseCommand {
   static override summary = 'Show a run: its status, progress, and what it is waiting for.';
-  static override examples = ['<%= config.bin %> show 20261130T030000Z-1a2b3c', '<%= config.bin %> show 20261130T030000Z-1a2b3c --json'];
+  static override examples = [
+    '<%= config.bin %> show 20261130T030000Z-1a2b3c',
+    '<%= config.bin %> show 20261130T030000Z-1a2b3c --json',
+  ];
   static override enableJsonFlag = true;
   static override args = { runId: Args.string({ description: 'The run id.', required: true }) };
-  static override flags = { 'run-dir': Flags.string({ description: 'Folder holding run records (default .irun/runs).' }) };
+  static override flags = {
+    'run-dir': Flags.string({ description: 'Folder holding run records (default .irun/runs).' }),
+  };
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Show);
     const dir = path.join(runsDir(flags['run-dir']), args.runId);
-    if (!existsSync(path.join(dir, 'journal.jsonl'))) throw new IrunError('IRUN_RUN_NOT_FOUND', `no run '${args.runId}' in ${runsDir(flags['run-dir'])}`, { exit: ExitCode.FAILED });
+    if (!existsSync(path.join(dir, 'journal.jsonl')))
+      throw new IrunError('IRUN_RUN_NOT_FOUND', `no run '${args.runId}' in ${runsDir(flags['run-dir'])}`, {
+        exit: ExitCode.FAILED,
+      });
     const meta = readRunMeta(dir);
     const journal = readJournal(path.join(dir, 'journal.jsonl'));
     const ended = new Map<string, string>();
@@ -44,23 +52,53 @@ export default class Show extends BaseCommand {
     }
     const counts: Record<string, number> = {};
     for (const s of ended.values()) counts[s] = (counts[s] ?? 0) + 1;
-    const info = { runId: args.runId, status: meta?.status ?? 'unknown', outcome: meta?.outcome, runbook: meta?.runbook, actor: meta?.actor, startedAt: meta?.startedAt, endedAt: meta?.endedAt, simulated: meta?.simulated, dryRun: meta?.dryRun, steps: { ...counts, distinct: ended.size, total }, currentPart: lastPart, waiting: meta?.waiting, changes, torn: journal.torn };
+    const info = {
+      runId: args.runId,
+      status: meta?.status ?? 'unknown',
+      outcome: meta?.outcome,
+      runbook: meta?.runbook,
+      actor: meta?.actor,
+      startedAt: meta?.startedAt,
+      endedAt: meta?.endedAt,
+      simulated: meta?.simulated,
+      dryRun: meta?.dryRun,
+      steps: { ...counts, distinct: ended.size, total },
+      currentPart: lastPart,
+      waiting: meta?.waiting,
+      changes,
+      torn: journal.torn,
+    };
     if (!this.jsonEnabled()) {
       const c = this.color;
-      this.log(`${c.bold(`run ${args.runId}`)}  ${safe(meta?.runbook.title ?? '')} ${c.dim(`(${meta?.runbook.id ?? '?'})`)}${meta?.simulated ? c.magenta(' [SIMULATION]') : meta?.dryRun ? c.yellow(' [DRY-RUN]') : ''}`);
+      this.log(
+        `${c.bold(`run ${args.runId}`)}  ${safe(meta?.runbook.title ?? '')} ${c.dim(`(${meta?.runbook.id ?? '?'})`)}${meta?.simulated ? c.magenta(' [SIMULATION]') : meta?.dryRun ? c.yellow(' [DRY-RUN]') : ''}`,
+      );
       this.log(`status    ${info.status}${info.outcome && info.outcome !== info.status ? ` (${info.outcome})` : ''}`);
-      this.log(`started   ${info.startedAt ?? '?'} by ${safe(info.actor ?? '?')}${info.endedAt ? `, ended ${info.endedAt}` : ''}`);
-      this.log(`progress  ${ended.size}${total ? ` of ${total}` : ''} steps reached · ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none yet'}${lastPart ? ` · in part ${lastPart}` : ''}`);
+      this.log(
+        `started   ${info.startedAt ?? '?'} by ${safe(info.actor ?? '?')}${info.endedAt ? `, ended ${info.endedAt}` : ''}`,
+      );
+      this.log(
+        `progress  ${ended.size}${total ? ` of ${total}` : ''} steps reached · ${
+          Object.entries(counts)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ') || 'none yet'
+        }${lastPart ? ` · in part ${lastPart}` : ''}`,
+      );
       if (changes.length) this.log(`changes   ${changes.map((x) => safe(x)).join('\n          ')}`);
       if (meta?.waiting) {
         const w = meta.waiting;
-        this.log(`\n${c.yellow('waiting')} at step ${w.step} for ${w.reason === 'answer' ? 'an answer' : 'approval'}: ${safe(w.message)}`);
+        this.log(
+          `\n${c.yellow('waiting')} at step ${w.step} for ${w.reason === 'answer' ? 'an answer' : 'approval'}: ${safe(w.message)}`,
+        );
         if (waitingInstructions) this.log(safe(waitingInstructions.trim(), true).replace(/^/gm, '  '));
-        this.log(`\n  irun resume ${args.runId} ${w.reason === 'answer' ? `--answer ${w.step}=<value>` : `--approve ${w.step}`}`);
+        this.log(
+          `\n  irun resume ${args.runId} ${w.reason === 'answer' ? `--answer ${w.step}=<value>` : `--approve ${w.step}`}`,
+        );
       } else if (info.status === 'failed') {
         this.log(`\n  ${safe(meta?.message ?? '')}\n  after fixing the cause: irun resume ${args.runId}`);
       }
-      if (journal.torn) this.log(c.yellow(`note: the journal's last line is torn (interrupted write); irun resume repairs it`));
+      if (journal.torn)
+        this.log(c.yellow(`note: the journal's last line is torn (interrupted write); irun resume repairs it`));
     }
     return info;
   }

@@ -2,21 +2,36 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
 
 export default class Test extends BaseCommand {
-  static override summary = "Rehearse runbooks: run each scenario in simulation and check its expectations.";
+  static override summary = 'Rehearse runbooks: run each scenario in simulation and check its expectations.';
   static override description = `For every runbook under the paths (default ./runbooks), runs the scenarios in its scenarios/ folder:
 inputs, answers, approvals and stubbed action results in; final status, path of steps, calls and outputs
 checked. An action reached with no stub fails the scenario. Exit 1 when any scenario fails.`;
-  static override examples = ['<%= config.bin %> test', '<%= config.bin %> test runbooks/s3-unintended-access.yaml', '<%= config.bin %> test runbooks/ --reporter junit > scenarios.xml'];
+  static override examples = [
+    '<%= config.bin %> test',
+    '<%= config.bin %> test runbooks/s3-unintended-access.yaml',
+    '<%= config.bin %> test runbooks/ --reporter junit > scenarios.xml',
+  ];
   static override strict = false;
-  static override args = { paths: Args.string({ description: 'Runbooks, scenario files or directories (default ./runbooks).' }) };
+  static override args = {
+    paths: Args.string({ description: 'Runbooks, scenario files or directories (default ./runbooks).' }),
+  };
   static override flags = {
-    reporter: Flags.string({ char: 'r', description: 'Output format.', options: ['spec', 'json', 'junit'], default: 'spec' }),
+    reporter: Flags.string({
+      char: 'r',
+      description: 'Output format.',
+      options: ['spec', 'json', 'junit'],
+      default: 'spec',
+    }),
     grep: Flags.string({ char: 'g', description: 'Only scenarios whose name contains this text.' }),
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Test);
     const { testRun } = await import('../test-run.js');
-    await testRun({ log: (m) => this.log(m), warn: (m) => this.warn(m), done: (c) => this.done(c) }, argv as string[], flags);
+    await testRun(
+      { log: (m) => this.log(m), warn: (m) => this.warn(m), done: (c) => this.done(c) },
+      argv as string[],
+      flags,
+    );
   }
 }

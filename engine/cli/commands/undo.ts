@@ -37,21 +37,30 @@ newer ones being reverted first (Block Public Access before a bucket policy).`;
     const { store, journal } = RunStore.open(runsDir(flags['run-dir']), args.runId, { irunVersion: VERSION });
     try {
       const start = journal.events.find((e) => e.type === 'run.start');
-      if (!start || start.type !== 'run.start') throw new IrunError('IRUN_JOURNAL_CORRUPT', `run ${args.runId} has no run.start event`);
+      if (!start || start.type !== 'run.start')
+        throw new IrunError('IRUN_JOURNAL_CORRUPT', `run ${args.runId} has no run.start event`);
       if (start.simulated || start.dryRun) {
-        throw new IrunError(Codes.USAGE, `run ${args.runId} was a ${start.simulated ? 'simulation' : 'dry-run'}: it changed nothing, so there is nothing to undo`, { exit: ExitCode.FAILED });
+        throw new IrunError(
+          Codes.USAGE,
+          `run ${args.runId} was a ${start.simulated ? 'simulation' : 'dry-run'}: it changed nothing, so there is nothing to undo`,
+          { exit: ExitCode.FAILED },
+        );
       }
       const items = undoableChanges(journal.events).filter((i) => !flags.step?.length || flags.step.includes(i.step));
       if (flags.list || items.length === 0) {
         if (items.length === 0) this.log('nothing to undo: no recorded change is left in this run');
-        for (const i of items) this.log(`${i.reversible === true ? '↶' : '✖'} ${i.step}${i.index !== undefined ? `#${i.index}` : ''}  ${i.action}${i.reversible === true ? '' : `  (cannot be undone: ${safe(i.reversible)})`}`);
+        for (const i of items)
+          this.log(
+            `${i.reversible === true ? '↶' : '✖'} ${i.step}${i.index !== undefined ? `#${i.index}` : ''}  ${i.action}${i.reversible === true ? '' : `  (cannot be undone: ${safe(i.reversible)})`}`,
+          );
         this.done(items.length === 0 && flags.step?.length ? ExitCode.FAILED : ExitCode.OK);
         return;
       }
       const registry = new Registry();
       if (existsSync(start.runbook.file)) {
         const loaded = await loadRunbookFile(start.runbook.file);
-        if (loaded.doc?.plugins?.length) await registry.loadPlugins(loaded.doc.plugins, (await import('node:path')).dirname(start.runbook.file));
+        if (loaded.doc?.plugins?.length)
+          await registry.loadPlugins(loaded.doc.plugins, (await import('node:path')).dirname(start.runbook.file));
       }
       const actor = flags.actor ?? defaultActor();
       const human = buildHuman({ yes: flags.yes, approve: flags.approve, 'no-input': flags['no-input'] }, actor);
@@ -72,9 +81,14 @@ newer ones being reverted first (Block Public Access before a bucket policy).`;
       for (const s of summary.completed) this.log(`${c.green('↶')} undone: ${s}`);
       for (const s of summary.declined) this.log(`${c.yellow('○')} declined: ${s}`);
       for (const r of summary.refused) this.log(`${c.yellow('✖')} cannot undo ${r.step}: ${safe(r.reason)}`);
-      if (summary.failed) this.log(`${c.red('✖')} undo of ${summary.failed.step} failed: ${safe(summary.failed.message)}\n  stopped: older changes stay in place until this one is reverted`);
+      if (summary.failed)
+        this.log(
+          `${c.red('✖')} undo of ${summary.failed.step} failed: ${safe(summary.failed.message)}\n  stopped: older changes stay in place until this one is reverted`,
+        );
       if (summary.waitingFor) {
-        this.log(`${c.yellow('⏸')} undo of ${summary.waitingFor} needs approval. To continue:\n    irun undo ${args.runId} --approve ${summary.waitingFor.replace(/#\d+$/, '')}   (or --yes)`);
+        this.log(
+          `${c.yellow('⏸')} undo of ${summary.waitingFor} needs approval. To continue:\n    irun undo ${args.runId} --approve ${summary.waitingFor.replace(/#\d+$/, '')}   (or --yes)`,
+        );
         this.done(ExitCode.WAITING);
         return;
       }

@@ -20,7 +20,12 @@ position; nothing is run and no AWS SDK is loaded. Exit 0 when clean, 1 on error
     paths: Args.string({ description: 'Runbook files or directories (default: ./runbooks).' }),
   };
   static override flags = {
-    format: Flags.string({ char: 'f', description: 'Output format.', options: ['stylish', 'json', 'github', 'junit', 'sarif'], default: 'stylish' }),
+    format: Flags.string({
+      char: 'f',
+      description: 'Output format.',
+      options: ['stylish', 'json', 'github', 'junit', 'sarif'],
+      default: 'stylish',
+    }),
     strict: Flags.boolean({ description: 'Treat warnings as errors (exit 1).' }),
     quiet: Flags.boolean({ char: 'q', description: 'Report errors only.' }),
   };
@@ -31,8 +36,12 @@ position; nothing is run and no AWS SDK is loaded. Exit 0 when clean, 1 on error
     const { validatePaths } = await import('../../validate/index.js');
     const { formatDiagnostics } = await import('../../validate/format.js');
     const results = await validatePaths(paths, { cwd: process.cwd() });
-    const shown = flags.quiet ? results.map((r) => ({ ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') })) : results;
-    const text = formatDiagnostics(shown, flags.format as 'stylish', { color: flags.format === 'stylish' && colorEnabled(process.stdout) });
+    const shown = flags.quiet
+      ? results.map((r) => ({ ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') }))
+      : results;
+    const text = formatDiagnostics(shown, flags.format as 'stylish', {
+      color: flags.format === 'stylish' && colorEnabled(process.stdout),
+    });
     if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     const failed = results.some((r) => hasErrors(r.diagnostics, flags.strict));
     this.done(failed ? ExitCode.FAILED : ExitCode.OK);
