@@ -195,6 +195,87 @@ const cases: {
       },
     ],
   },
+  // a second fixture per flow rule: the shapes the first one does not cover
+  {
+    file: 'duplicate-step-id.yaml',
+    expect: [
+      {
+        code: Codes.DUPLICATE_ID,
+        severity: 'error',
+        line: 11,
+        column: 13,
+        message: /duplicate id 'look': already used by the step at line 7/,
+      },
+    ],
+  },
+  {
+    file: 'unbounded-loop-max-visits.yaml',
+    expect: [
+      {
+        code: Codes.UNBOUNDED_LOOP,
+        severity: 'error',
+        line: 12,
+        column: 15,
+        message: /'poll' -> 'wait' form a loop with no conditional exit .*maxVisits only stops the run with an error/,
+      },
+    ],
+  },
+  {
+    file: 'unknown-next.yaml',
+    expect: [
+      {
+        code: Codes.UNKNOWN_TARGET,
+        severity: 'error',
+        line: 9,
+        column: 26,
+        message: /onError.goto target 'recover' is not a step or part id$/,
+      },
+      {
+        code: Codes.UNKNOWN_TARGET,
+        severity: 'error',
+        line: 13,
+        column: 15,
+        message: /next target 'finnish'.*did you mean 'finish'/,
+        suggestions: ['finish'],
+      },
+    ],
+  },
+  {
+    file: 'call-a-step.yaml',
+    expect: [
+      {
+        code: Codes.UNKNOWN_TARGET,
+        severity: 'error',
+        line: 8,
+        column: 15,
+        message: /call target 'finish' is a step; call runs a part/,
+      },
+    ],
+  },
+  {
+    file: 'unreachable-after-end.yaml',
+    expect: [
+      {
+        code: Codes.UNREACHABLE,
+        severity: 'warning',
+        line: 11,
+        column: 13,
+        message: /step 'never' can never be reached from the first step 'start' \(nor can 1 step after it\)/,
+      },
+    ],
+  },
+  {
+    file: 'ref-in-branch.yaml',
+    expect: [
+      {
+        code: Codes.REF_BEFORE_RUN,
+        severity: 'warning',
+        line: 9,
+        column: 21,
+        message: /step 'check' cannot have run before it/,
+      },
+    ],
+  },
   {
     file: 'bad-plugin.yaml',
     expect: [
