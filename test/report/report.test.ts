@@ -554,6 +554,10 @@ describe('report: incident report from a run record', function () {
           emit: (e) => store.append([e]),
         });
         expect(summary.completed).to.deep.equal(['block-access']);
+        // undo is handed the state recorded before the change (not one read now, not the output)
+        expect(rec.actions.undos).to.deep.equal([
+          { input: { value: 'blocked' }, before: { mutations: 0 }, output: { changed: true } },
+        ]);
       } finally {
         store.close();
       }

@@ -13,7 +13,7 @@ import { execute, type RunResult, type Simulator } from '../../engine/run/execut
 import type { AnswerResult, ApprovalRequest, ApprovalResult, Human, ManualPrompt } from '../../engine/run/human.js';
 import { RunStore } from '../../engine/run/store.js';
 import { dedent, tempTree } from '../helpers/fs.js';
-import { testRegistry } from '../run/helpers.js';
+import { testRegistry, type TestActions } from '../run/helpers.js';
 
 /** Hostile text: markup, a template, quotes, unicode, a pipe and a backtick. */
 export const NASTY = `<script>alert(1)</script> {{ inputs.x }} "double" 'single' Zoë — 東京 🚨 a|b \`tick\``;
@@ -128,6 +128,8 @@ export interface RecordedRun {
   runbookFile: string;
   result: RunResult;
   registry: Registry;
+  /** What the test actions were called with (t.change records its undos). */
+  actions: TestActions;
   cleanup(): void;
 }
 
@@ -206,5 +208,14 @@ export async function recordRun(
   } finally {
     store.close();
   }
-  return { root, dir: path.join(root, runId), runId, runbookFile, result, registry, cleanup: t.cleanup };
+  return {
+    root,
+    dir: path.join(root, runId),
+    runId,
+    runbookFile,
+    result,
+    registry,
+    actions: ta,
+    cleanup: t.cleanup,
+  };
 }

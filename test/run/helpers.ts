@@ -16,6 +16,8 @@ export interface TestActions {
   abortedSignals: number;
   inFlight: number;
   maxInFlight: number;
+  /** What each undo of `t.change` was handed. */
+  undos: { input: unknown; before: unknown; output: unknown }[];
 }
 
 /** A registry with core and a `t` pack of test actions that record what they were called with. */
@@ -27,6 +29,7 @@ export function testRegistry(): { registry: Registry; t: TestActions } {
     abortedSignals: 0,
     inFlight: 0,
     maxInFlight: 0,
+    undos: [],
   };
   const registry = new Registry({ builtins: false });
   registry.addPack(core, 'builtin');
@@ -106,7 +109,8 @@ export function testRegistry(): { registry: Registry; t: TestActions } {
             t.calls.push({ action: 'change', input });
             return { changed: true };
           },
-          async undo() {
+          async undo(_ctx, input, before, output) {
+            t.undos.push({ input, before, output });
             t.mutations--;
           },
         }),
