@@ -141,3 +141,18 @@ export function defineAction<I = any, O = any, B = any>(def: ActionDefinition<I,
 export function definePlugin(def: PluginDefinition): PluginDefinition {
   return def;
 }
+
+// What a pack needs besides the types above: the error class every action throws, the codes it
+// throws with, and the helpers built-in packs use. A pack imports these from `irun/plugin` only.
+export {
+  Codes,
+  ExitCode,
+  IrunError,
+  awsErrorCode,
+  isIrunError,
+  serializeError,
+  type Code,
+  type IrunErrorOptions,
+  type SerializedError,
+} from '../errors.js';
+export { formatDuration, parseDuration } from '../util/duration.js';
