@@ -121,6 +121,22 @@ export interface ItemEndEvent extends Base {
   evidence?: EvidenceRef[];
 }
 
+/**
+ * A step of a part run per forEach item (`forEach` with `call`) ended for one item: its output is
+ * in scope for the part's later steps, and a `set` step's vars apply to the run.
+ */
+export interface ItemStepEvent extends Base {
+  type: 'item.step';
+  /** The forEach step running the part. */
+  forEach: string;
+  index: number;
+  step: string;
+  status: StepStatus;
+  output?: unknown;
+  outputs?: Record<string, unknown>;
+  vars?: Record<string, unknown>;
+}
+
 export interface AnswerEvent extends Base {
   type: 'answer';
   step: string;
@@ -202,6 +218,7 @@ export type RunEvent =
   | StepRetryEvent
   | StepEndEvent
   | ItemEndEvent
+  | ItemStepEvent
   | AnswerEvent
   | ApprovalEvent
   | EvidenceEvent

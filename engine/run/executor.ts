@@ -1,101 +1,35 @@
 /**
- * The executor: the flow state machine of DESIGN.md §2. It walks steps, evaluates templates,
- * calls actions (or the simulator), asks the human, and emits events. State changes only through
- * `reduce(event)`, so the journal of a run is enough to resume it.
+ * The executor: the flow state machine. It walks steps, hands each to its stage (the action
+ * pipeline in pipeline.ts, forEach in foreach.ts, manual, branch, set, call, goto, end), asks
+ * the human, and emits events. State changes only through `reduce(event)`, so the journal of a
+ * run is enough to resume it. How actions run (live, dry-run, simulated) is the run mode chosen
+ * once in the constructor (modes.ts).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Codes, IrunError, serializeError, type SerializedError } from '../errors.js';
-import type { Part, RunbookDoc, Step } from '../model.js';
+import type { RunbookDoc, Step } from '../model.js';
 import { stepKind } from '../model.js';
-import type { ActionContext, AwsSettings, EvidenceRef, EvidenceStore, PlannedChange } from '../plugins/api.js';
-import type { RegisteredAction, Registry } from '../plugins/registry.js';
-import { evaluate, evaluateString, hasTemplate, render, truthy } from '../template/index.js';
-import { parseDuration } from '../util/duration.js';
+import type { ActionContext, AwsSettings, EvidenceRef, EvidenceStore } from '../plugins/api.js';
+import type { RegisteredAction } from '../plugins/registry.js';
+import { evaluate, evaluateString, render, truthy } from '../template/index.js';
 import { Redactor } from '../util/redact.js';
-import type { Frame, Listener, Outcome, RunEvent, RunStatus, StepEndEvent } from './events.js';
-import { coerceAnswer, type Human } from './human.js';
+import { makeActionContext, MemoryEvidence } from './context.js';
+import type { Frame, Listener, Outcome, RunEvent, StepEndEvent } from './events.js';
+import { FlowIndex } from './flow.js';
+import { runForEach, type ForEachHost } from './foreach.js';
+import { coerceAnswer } from './human.js';
 import { resolveInputs } from './inputs.js';
+import { chooseMode } from './modes.js';
+import { runAction } from './pipeline.js';
 import { initialState, reduce, type RunState } from './state.js';
+import type { ExecuteOptions, RunMode, RunResult, StepCall, StepLoc, StepOutcome } from './step.js';
+
+export type { ExecuteOptions, RunResult, Simulator } from './step.js';
+export { evaluateInput } from './pipeline.js';
 
 export const DEFAULT_MAX_VISITS = 3;
 export const MAX_CALL_DEPTH = 16;
-
-/** Answers actions in simulation (tabletop) mode instead of calling them. */
-export interface Simulator {
-  call(request: {
-    step: Step;
-    action: string;
-    effect: 'read' | 'mutate';
-    input: unknown;
-    item?: unknown;
-  }): Promise<unknown>;
-}
-
-export interface ExecuteOptions {
-  doc: RunbookDoc;
-  file: string;
-  sha256: string;
-  registry: Registry;
-  human: Human;
-  /** Raw inputs (strings from the command line are coerced by the declared type). */
-  inputs?: Record<string, unknown>;
-  simulator?: Simulator;
-  dryRun?: boolean;
-  actor?: string;
-  runId?: string;
-  /** AWS settings from the command line; the runbook's `aws:` and each step's `aws:` refine them. */
-  aws?: AwsSettings;
-  listeners?: Listener[];
-  /** Evidence store for a step (the run store gives one writing files; default: in memory). */
-  evidenceFor?: (stepId: string) => EvidenceStore;
-  now?: () => Date;
-  version?: string;
-  /** Events of an earlier session of this run (resume). */
-  history?: RunEvent[];
-  /** Cancels the run (Ctrl-C). */
-  signal?: AbortSignal;
-}
-
-export interface RunResult {
-  runId: string;
-  status: RunStatus;
-  outcome?: Outcome;
-  message?: string;
-  error?: SerializedError;
-  waiting?: RunState['waiting'];
-  state: RunState;
-  /** Every change made (or planned, under dry-run), in order. */
-  changes: { step: string; action: string; status: string; plan?: PlannedChange }[];
-}
-
-interface StepLoc {
-  step: Step;
-  part: Part;
-  index: number;
-  partIndex: number;
-}
-
-/** What executing one step decided. */
-interface Outcome1 {
-  status: StepEndEvent['status'];
-  input?: unknown;
-  output?: unknown;
-  outputs?: Record<string, unknown>;
-  error?: SerializedError;
-  jump?: string;
-  call?: string;
-  end?: { status: Outcome; message?: string };
-  vars?: Record<string, unknown>;
-  reason?: string;
-  before?: unknown;
-  plan?: PlannedChange;
-  evidence?: EvidenceRef[];
-  reversible?: true | string;
-  attempts?: number;
-  /** Pause the run here. */
-  wait?: { reason: 'answer' | 'approval'; message: string; plan?: PlannedChange };
-}
 
 /** Names assigned by `set:` steps anywhere in the runbook (declared vars). */
 export function declaredVars(doc: RunbookDoc): string[] {
@@ -105,46 +39,41 @@ export function declaredVars(doc: RunbookDoc): string[] {
   return [...names];
 }
 
-class MemoryEvidence implements EvidenceStore {
-  private readonly files = new Map<string, string>();
-  private n = 0;
-  constructor(private readonly stepId: string) {}
-  async save(name: string, data: unknown): Promise<EvidenceRef> {
-    const text = typeof data === 'string' ? data : JSON.stringify(data, null, 2);
-    const file = `evidence/${this.stepId}-${++this.n}-${name}.json`;
-    this.files.set(file, text);
-    return { name, file, sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
-  }
-  async read(file: string): Promise<string> {
-    const t = this.files.get(file);
-    if (t === undefined) throw new IrunError(Codes.INTERNAL, `no evidence file ${file}`);
-    return t;
-  }
+/** Where the flow goes after a step, and how the run ends if it does. */
+interface Route {
+  next: string | null;
+  push?: Frame;
+  pop: number;
+  ended: string[];
+  endRun?: { status: Outcome; message?: string };
+  failRun?: boolean;
+  /** The step fails after all (a call too deep). */
+  error?: SerializedError;
 }
 
-export class Executor {
+export class Executor implements ForEachHost {
   readonly state: RunState;
-  private readonly o: ExecuteOptions;
-  private readonly steps = new Map<string, StepLoc>();
-  private readonly parts = new Map<string, { part: Part; index: number }>();
+  readonly options: ExecuteOptions;
+  readonly mode: RunMode;
+  readonly flow: FlowIndex;
+  readonly scope: Record<string, unknown>;
+  readonly now: () => Date;
   private readonly listeners: Listener[];
   private readonly redactor = new Redactor();
   private readonly shared = new Map<string, unknown>();
-  private readonly now: () => Date;
-  private readonly scope: Record<string, unknown>;
   private readonly changes: RunResult['changes'] = [];
-  private evidenceStores = new Map<string, EvidenceStore>();
+  private readonly evidenceStores = new Map<string, EvidenceStore>();
+  /** Set when a jump lands on the first step of the part it is in (a loop re-entering the part). */
+  private enteringAgain = false;
 
   constructor(options: ExecuteOptions) {
-    this.o = options;
+    this.options = options;
     // forEach items each listen for a cancel of the run.
     if (options.signal) setMaxListeners(4096, options.signal);
     this.now = options.now ?? (() => new Date());
     this.listeners = options.listeners ?? [];
-    options.doc.parts.forEach((part, partIndex) => {
-      this.parts.set(part.id, { part, index: partIndex });
-      part.steps.forEach((step, index) => this.steps.set(step.id, { step, part, index, partIndex }));
-    });
+    this.mode = chooseMode(options);
+    this.flow = new FlowIndex(options.doc);
     this.state = initialState(options.doc, declaredVars(options.doc));
     this.state.runbook = { id: options.doc.id, title: options.doc.title, file: options.file, sha256: options.sha256 };
     this.scope = {
@@ -160,7 +89,7 @@ export class Executor {
   }
 
   /** Emit events: reduce state with the raw event, hand listeners a redacted copy. */
-  private async emit(...events: RunEvent[]): Promise<void> {
+  async emit(...events: RunEvent[]): Promise<void> {
     for (const e of events) reduce(this.state, e);
     if (this.listeners.length === 0) return;
     // Values of secret inputs, and anything shaped like AWS secrets, never reach a listener.
@@ -176,59 +105,57 @@ export class Executor {
     }
   }
 
-  private evalCtx() {
+  evalCtx() {
     return { now: this.now };
   }
 
   /** Run from the start, or continue a resumed run. */
   async run(): Promise<RunResult> {
-    const o = this.o;
     try {
-      if (o.history && o.history.length > 0) {
-        await this.replay(o.history);
-      } else {
-        const inputs = await resolveInputs(o.doc, o.inputs ?? {}, {
-          now: this.now,
-          run: this.state.run as unknown as Record<string, unknown>,
-        });
-        for (const [name, spec] of Object.entries(o.doc.inputs ?? {})) if (spec.secret) this.redactor.add(inputs[name]);
-        const runId = o.runId ?? defaultRunId(this.now());
-        // Runbook-level vars may be templates over the inputs.
-        const vars = o.doc.vars
-          ? (evaluate(o.doc.vars, { inputs, run: { ...this.state.run, id: runId } }, this.evalCtx()) as Record<
-              string,
-              unknown
-            >)
-          : undefined;
-        await this.emit({
-          type: 'run.start',
-          ...(vars ? { vars } : {}),
-          runId,
-          runbook: this.state.runbook,
-          inputs,
-          actor: o.actor ?? 'unknown',
-          dryRun: !!o.dryRun,
-          simulated: !!o.simulator,
-          startedAt: this.now().toISOString(),
-          ...(o.aws ? { aws: { ...o.aws } } : {}),
-        });
-      }
+      if (this.options.history && this.options.history.length > 0) await this.replay(this.options.history);
+      else await this.start();
       await this.loop();
     } catch (err) {
-      if (this.state.status === 'running') {
-        await this.emit({
-          type: 'run.end',
-          status: 'failed',
-          outcome: 'failed',
-          error: serializeError(err),
-          message: (err as Error).message,
-          endedAt: this.now().toISOString(),
-        });
-      } else {
-        throw err;
-      }
+      if (this.state.status !== 'running') throw err;
+      await this.emit({
+        type: 'run.end',
+        status: 'failed',
+        outcome: 'failed',
+        error: serializeError(err),
+        message: (err as Error).message,
+        endedAt: this.now().toISOString(),
+      });
     }
     return this.result();
+  }
+
+  private async start(): Promise<void> {
+    const o = this.options;
+    const inputs = await resolveInputs(o.doc, o.inputs ?? {}, {
+      now: this.now,
+      run: this.state.run as unknown as Record<string, unknown>,
+    });
+    for (const [name, spec] of Object.entries(o.doc.inputs ?? {})) if (spec.secret) this.redactor.add(inputs[name]);
+    const runId = o.runId ?? defaultRunId(this.now());
+    // Runbook-level vars may be templates over the inputs.
+    const vars = o.doc.vars
+      ? (evaluate(o.doc.vars, { inputs, run: { ...this.state.run, id: runId } }, this.evalCtx()) as Record<
+          string,
+          unknown
+        >)
+      : undefined;
+    await this.emit({
+      type: 'run.start',
+      ...(vars ? { vars } : {}),
+      runId,
+      runbook: this.state.runbook,
+      inputs,
+      actor: o.actor ?? 'unknown',
+      dryRun: this.mode.dryRun,
+      simulated: this.mode.name === 'simulate',
+      startedAt: this.now().toISOString(),
+      ...(o.aws ? { aws: { ...o.aws } } : {}),
+    });
   }
 
   private result(): RunResult {
@@ -251,7 +178,7 @@ export class Executor {
       if (e.type === 'step.end' && e.plan)
         this.changes.push({
           step: e.step,
-          action: this.steps.get(e.step)?.step.action ?? '',
+          action: this.flow.steps.get(e.step)?.step.action ?? '',
           status: e.status,
           plan: e.plan,
         });
@@ -266,17 +193,21 @@ export class Executor {
       );
     }
     // Secrets are redacted in the journal: take them again from this session's inputs.
-    for (const [name, spec] of Object.entries(this.o.doc.inputs ?? {})) {
-      if (this.o.inputs && this.o.inputs[name] !== undefined && (spec.secret || s.inputs[name] === '[REDACTED]')) {
-        s.inputs[name] = this.o.inputs[name];
-        this.redactor.add(this.o.inputs[name]);
+    for (const [name, spec] of Object.entries(this.options.doc.inputs ?? {})) {
+      if (
+        this.options.inputs &&
+        this.options.inputs[name] !== undefined &&
+        (spec.secret || s.inputs[name] === '[REDACTED]')
+      ) {
+        s.inputs[name] = this.options.inputs[name];
+        this.redactor.add(this.options.inputs[name]);
       }
     }
     const interrupted = s.inFlight ?? undefined;
     const waitingStep = s.waiting?.step;
     await this.emit({
       type: 'run.resume',
-      actor: this.o.actor ?? 'unknown',
+      actor: this.options.actor ?? 'unknown',
       at: this.now().toISOString(),
       ...(interrupted ? { interrupted } : {}),
       ...(waitingStep ? { waitingStep } : {}),
@@ -287,7 +218,7 @@ export class Executor {
   private async loop(): Promise<void> {
     while (this.state.status === 'running') {
       const cursor = this.state.cursor;
-      if (this.o.signal?.aborted) {
+      if (this.options.signal?.aborted) {
         await this.cancelled(cursor);
         return;
       }
@@ -301,7 +232,7 @@ export class Executor {
         });
         return;
       }
-      const loc = this.steps.get(cursor);
+      const loc = this.flow.steps.get(cursor);
       if (!loc) throw new IrunError(Codes.UNKNOWN_TARGET, `flow reached unknown step '${cursor}'`);
       // A part starts when the flow enters it while it is not running (first time, or again
       // after it completed), or when a jump lands on its first step from inside it (a loop).
@@ -331,26 +262,19 @@ export class Executor {
       if (p.status === 'running') await this.emit({ type: 'part.end', part: id });
   }
 
-  /** Set when a jump lands on the first step of the part it is in (a loop re-entering the part). */
-  private enteringAgain = false;
-
   private async step(loc: StepLoc): Promise<void> {
     const { step } = loc;
-    const rec = this.state.steps[step.id];
-    const visit = rec.visits + 1;
+    const visit = this.state.steps[step.id].visits + 1;
     const max = step.maxVisits ?? DEFAULT_MAX_VISITS;
     if (visit > max) {
       throw new IrunError(
         Codes.MAX_VISITS,
         `step '${step.id}' was reached ${visit} times (maxVisits ${max}): the flow loops; raise maxVisits if this is intended`,
-        {
-          details: { step: step.id, maxVisits: max },
-        },
+        { details: { step: step.id, maxVisits: max } },
       );
     }
     const kind = stepKind(step) ?? 'unknown';
-    let registered: RegisteredAction | undefined;
-    if (step.action) registered = await this.o.registry.require(step.action);
+    const registered = step.action ? await this.options.registry.require(step.action) : undefined;
     const started = Date.now();
     await this.emit({
       type: 'step.start',
@@ -362,87 +286,72 @@ export class Executor {
       ...(step.title ? { title: step.title } : {}),
       ...(step.action ? { action: step.action, effect: registered?.def.effect } : {}),
     });
-
-    let out: Outcome1;
+    let out: StepOutcome;
     try {
-      if (step.if !== undefined && !this.condition(step.if)) {
-        out = { status: 'skipped', reason: 'condition false' };
-      } else {
-        out = await this.execute(loc, kind, registered);
-      }
+      if (step.if !== undefined && !this.condition(step.if)) out = { status: 'skipped', reason: 'condition false' };
+      else out = await this.executeStep(loc, kind, registered, this.scope);
     } catch (err) {
       out = { status: 'failed', error: serializeError(err) };
     }
-
-    if (this.o.signal?.aborted) {
+    if (this.options.signal?.aborted) {
       // Ctrl-C: the step did not finish; `irun resume` runs it again (a change needs approval again).
       await this.cancelled(step.id);
       return;
     }
     if (out.wait) {
-      await this.emit({
-        type: 'run.waiting',
-        step: step.id,
-        reason: out.wait.reason,
-        message: out.wait.message,
-        ...(out.wait.plan ? { plan: out.wait.plan } : {}),
-      });
+      const { reason, message, plan } = out.wait;
+      await this.emit({ type: 'run.waiting', step: step.id, reason, message, ...(plan ? { plan } : {}) });
       return;
     }
+    const route = this.route(loc, out);
+    if (route.error) out = { status: 'failed', error: route.error };
+    await this.endStep(loc, registered, out, route, Date.now() - started);
+  }
 
-    // Where next.
-    let next: string | null;
-    let push: Frame | undefined;
-    let pop = 0;
-    let ended: string[] = [];
-    let endRun: { status: Outcome; message?: string } | undefined;
-    let failRun = false;
+  /** Where the flow goes after a step: onError, end, call, jump, or the successor. */
+  private route(loc: StepLoc, out: StepOutcome): Route {
+    const { step } = loc;
+    const frames = this.state.callStack;
     if (out.status === 'failed') {
       const onError = step.onError ?? 'fail';
-      if (onError === 'continue') ({ next, pop, ended } = this.successor(loc));
-      else if (typeof onError === 'object' && onError.goto) ({ next, ended } = this.jump(loc, onError.goto));
-      else {
-        next = null;
-        failRun = true;
-      }
-    } else if (out.end) {
-      next = null;
-      endRun = out.end;
-    } else if (out.call) {
-      if (this.state.callStack.length + 1 > MAX_CALL_DEPTH) {
-        out = {
-          status: 'failed',
-          error: serializeError(
-            new IrunError(
-              Codes.CALL_DEPTH,
-              `call stack deeper than ${MAX_CALL_DEPTH} at step '${step.id}' (calling part '${out.call}')`,
-            ),
-          ),
-        };
-        next = null;
-        failRun = true;
-      } else {
-        const target = this.parts.get(out.call);
-        if (!target) throw new IrunError(Codes.UNKNOWN_TARGET, `step '${step.id}' calls unknown part '${out.call}'`);
-        push = { part: out.call, caller: step.id };
-        next = target.part.steps[0]?.id ?? null;
-        if (next === null) {
-          push = undefined;
-          ({ next, pop, ended } = this.successor(loc));
-        }
-      }
-    } else if (out.jump) {
-      ({ next, ended } = this.jump(loc, out.jump));
-    } else {
-      // `next` applies after the step ran; a step skipped by its `if` continues in order.
-      ({ next, pop, ended } = this.successor(loc, this.state.callStack, 0, out.status !== 'skipped'));
+      if (onError === 'continue') return this.flow.successor(loc, frames);
+      if (typeof onError === 'object' && onError.goto) return { ...this.flow.jump(loc, onError.goto), pop: 0 };
+      return { next: null, pop: 0, ended: [], failRun: true };
     }
+    if (out.end) return { next: null, pop: 0, ended: [], endRun: out.end };
+    if (out.call) {
+      if (this.state.callStack.length + 1 > MAX_CALL_DEPTH) {
+        const err = new IrunError(
+          Codes.CALL_DEPTH,
+          `call stack deeper than ${MAX_CALL_DEPTH} at step '${step.id}' (calling part '${out.call}')`,
+        );
+        return { next: null, pop: 0, ended: [], failRun: true, error: serializeError(err) };
+      }
+      const target = this.flow.parts.get(out.call);
+      if (!target) throw new IrunError(Codes.UNKNOWN_TARGET, `step '${step.id}' calls unknown part '${out.call}'`);
+      const first = target.part.steps[0]?.id ?? null;
+      if (first === null) return this.flow.successor(loc, frames);
+      return { next: first, push: { part: out.call, caller: step.id }, pop: 0, ended: [] };
+    }
+    if (out.jump) return { ...this.flow.jump(loc, out.jump), pop: 0 };
+    // `next` applies after the step ran; a step skipped by its `if` continues in order.
+    return this.flow.successor(loc, frames, 0, out.status !== 'skipped');
+  }
 
+  private async endStep(
+    loc: StepLoc,
+    registered: RegisteredAction | undefined,
+    out: StepOutcome,
+    route: Route,
+    durationMs: number,
+  ): Promise<void> {
+    const { step } = loc;
+    const { next, push, pop, ended } = route;
     const end: StepEndEvent = {
       type: 'step.end',
       step: step.id,
       status: out.status,
-      durationMs: Date.now() - started,
+      durationMs,
       next,
       ...(out.output !== undefined ? { output: out.output } : {}),
       ...(out.outputs ? { outputs: out.outputs } : {}),
@@ -464,14 +373,12 @@ export class Executor {
     await this.emit(...evidenceEvents, end);
     if (out.plan && registered?.def.effect === 'mutate')
       this.changes.push({ step: step.id, action: step.action!, status: out.status, plan: out.plan });
-
     for (const p of ended) await this.emit({ type: 'part.end', part: p });
     if (next !== null) {
-      const target = this.steps.get(next);
+      const target = this.flow.steps.get(next);
       if (target && target.index === 0 && target.part.id === loc.part.id && !push) this.enteringAgain = true;
     }
-
-    if (failRun) {
+    if (route.failRun) {
       const err = out.error!;
       await this.emit({
         type: 'run.end',
@@ -482,90 +389,51 @@ export class Executor {
         message: `step '${step.id}' failed: ${err.message}`,
         endedAt: this.now().toISOString(),
       });
-    } else if (endRun) {
+    } else if (route.endRun) {
+      const { status, message } = route.endRun;
       await this.endParts();
       await this.emit({
         type: 'run.end',
-        status: endRun.status === 'aborted' ? 'aborted' : 'completed',
-        outcome: endRun.status,
-        ...(endRun.message ? { message: endRun.message } : {}),
+        status: status === 'aborted' ? 'aborted' : 'completed',
+        outcome: status,
+        ...(message ? { message } : {}),
         endedAt: this.now().toISOString(),
       });
     }
   }
 
-  private condition(expr: string | boolean): boolean {
+  condition(expr: string | boolean, scope: Record<string, unknown> = this.scope): boolean {
     if (typeof expr === 'boolean') return expr;
-    return truthy(evaluateString(expr, this.scope, this.evalCtx()));
+    return truthy(evaluateString(expr, scope, this.evalCtx()));
   }
 
-  /** First step of a part, or the step itself. */
-  private resolveTarget(target: string): string | null {
-    if (this.steps.has(target)) return target;
-    const p = this.parts.get(target);
-    if (p) return p.part.steps[0]?.id ?? null;
-    throw new IrunError(Codes.UNKNOWN_TARGET, `unknown goto target '${target}'`);
-  }
-
-  private jump(loc: StepLoc, target: string): { next: string | null; ended: string[] } {
-    const next = this.resolveTarget(target);
-    const to = next ? this.steps.get(next) : undefined;
-    const ended = !to || to.part.id !== loc.part.id ? [loc.part.id] : [];
-    return { next, ended };
-  }
-
-  /**
-   * The step after `loc`: its `next`, the next step of its part, or at the end of the part a
-   * return to the caller (when the part was called) or the first step of the next part.
-   */
-  private successor(
+  /** The stage for a step's kind. */
+  async executeStep(
     loc: StepLoc,
-    frames: Frame[] = this.state.callStack,
-    popped = 0,
-    useNext = true,
-  ): { next: string | null; pop: number; ended: string[] } {
-    if (loc.step.next && useNext) {
-      const { next, ended } = this.jump(loc, loc.step.next);
-      return { next, pop: popped, ended };
-    }
-    if (loc.index < loc.part.steps.length - 1)
-      return { next: loc.part.steps[loc.index + 1].id, pop: popped, ended: [] };
-    // End of the part.
-    const top = frames[frames.length - 1 - popped];
-    if (top && top.part === loc.part.id) {
-      const caller = this.steps.get(top.caller);
-      if (!caller) throw new IrunError(Codes.INTERNAL, `call frame names unknown step '${top.caller}'`);
-      const r = this.successor(caller, frames, popped + 1);
-      return { next: r.next, pop: r.pop, ended: [loc.part.id, ...r.ended.filter((p) => p !== loc.part.id)] };
-    }
-    for (let i = loc.partIndex + 1; i < this.o.doc.parts.length; i++) {
-      const first = this.o.doc.parts[i].steps[0];
-      if (first) return { next: first.id, pop: popped, ended: [loc.part.id] };
-    }
-    return { next: null, pop: popped, ended: [loc.part.id] };
-  }
-
-  private async execute(loc: StepLoc, kind: string, registered: RegisteredAction | undefined): Promise<Outcome1> {
+    kind: string,
+    registered: RegisteredAction | undefined,
+    scope: Record<string, unknown>,
+  ): Promise<StepOutcome> {
     const { step } = loc;
     switch (kind) {
       case 'forEach':
-        return this.forEach(loc, registered);
+        return runForEach(this, loc, registered);
       case 'action':
-        return this.withRetry(step, (attempt) => this.action(step, registered!, this.scope, attempt));
+        return runAction(this, { step, action: registered!, scope });
       case 'manual':
-        return this.manual(loc);
+        return this.manual(loc, scope);
       case 'call':
         return { status: 'completed', call: step.call! };
       case 'goto':
         return { status: 'completed', jump: step.goto! };
       case 'branch':
-        return this.branch(step);
+        return this.branch(step, scope);
       case 'set': {
-        const vars = evaluate(step.set!, this.scope, this.evalCtx()) as Record<string, unknown>;
+        const vars = evaluate(step.set!, scope, this.evalCtx()) as Record<string, unknown>;
         return { status: 'completed', vars, output: vars };
       }
       case 'end': {
-        const message = step.end!.message ? render(step.end!.message, this.scope, this.evalCtx()) : undefined;
+        const message = step.end!.message ? render(step.end!.message, scope, this.evalCtx()) : undefined;
         return {
           status: 'completed',
           end: { status: step.end!.status, message },
@@ -580,12 +448,12 @@ export class Executor {
     }
   }
 
-  private branch(step: Step): Outcome1 {
+  private branch(step: Step, scope: Record<string, unknown>): StepOutcome {
     const cases = step.branch!;
     const fallback = step.default;
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i];
-      if (c.if === undefined || this.condition(c.if)) {
+      if (c.if === undefined || this.condition(c.if, scope)) {
         const output = { case: i, ...(c.goto ? { goto: c.goto } : {}), ...(c.call ? { call: c.call } : {}) };
         return c.call ? { status: 'completed', call: c.call, output } : { status: 'completed', jump: c.goto!, output };
       }
@@ -594,17 +462,17 @@ export class Executor {
     return { status: 'completed', output: { case: null } };
   }
 
-  private async manual(loc: StepLoc): Promise<Outcome1> {
+  private async manual(loc: StepLoc, scope: Record<string, unknown>): Promise<StepOutcome> {
     const { step, part } = loc;
     const m = step.manual!;
     const ec = this.evalCtx();
-    const instructions = m.instructions ? render(m.instructions, this.scope, ec) : '';
-    const checklist = (m.checklist ?? []).map((c) => render(c, this.scope, ec));
+    const instructions = m.instructions ? render(m.instructions, scope, ec) : '';
+    const checklist = (m.checklist ?? []).map((c) => render(c, scope, ec));
     const ask = m.ask
       ? {
           ...m.ask,
-          ...(m.ask.message ? { message: render(m.ask.message, this.scope, ec) } : {}),
-          ...(m.ask.default !== undefined ? { default: evaluate(m.ask.default, this.scope, ec) } : {}),
+          ...(m.ask.message ? { message: render(m.ask.message, scope, ec) } : {}),
+          ...(m.ask.default !== undefined ? { default: evaluate(m.ask.default, scope, ec) } : {}),
         }
       : undefined;
     // An answer recorded before a pause (resume with --answer) is used as is.
@@ -612,7 +480,7 @@ export class Executor {
     if (Object.hasOwn(this.state.answers, step.id) && this.state.steps[step.id].status === 'waiting') {
       value = this.state.answers[step.id];
     } else {
-      const answer = await this.o.human.answer({ step, part, instructions, checklist, ...(ask ? { ask } : {}) });
+      const answer = await this.options.human.answer({ step, part, instructions, checklist, ...(ask ? { ask } : {}) });
       if (answer === undefined) {
         return {
           status: 'waiting',
@@ -631,31 +499,16 @@ export class Executor {
       });
     }
     const outputs = step.outputs
-      ? (evaluate(step.outputs, { ...this.scope, result: value }, ec) as Record<string, unknown>)
+      ? (evaluate(step.outputs, { ...scope, result: value }, ec) as Record<string, unknown>)
       : undefined;
     return { status: 'completed', output: value, ...(outputs ? { outputs } : {}) };
   }
 
-  private async withRetry(step: Step, fn: (attempt: number) => Promise<Outcome1>): Promise<Outcome1> {
-    const attempts = Math.max(1, step.retry?.attempts ?? 1);
-    const base = parseDuration(step.retry?.delay, `step '${step.id}' retry.delay`) ?? 1000;
-    const backoff = step.retry?.backoff ?? 'exponential';
-    for (let attempt = 1; ; attempt++) {
-      const out = await fn(attempt);
-      if (out.status !== 'failed' || attempt >= attempts || out.error?.code === Codes.ACTION_INPUT)
-        return { ...out, attempts: attempt };
-      const factor =
-        backoff === 'fixed' ? 1 : backoff === 'exponential' ? 2 ** (attempt - 1) : Number(backoff) ** (attempt - 1);
-      const delayMs = Math.round(base * factor);
-      await this.emit({ type: 'step.retry', step: step.id, attempt, delayMs, error: out.error! });
-      await sleep(delayMs, this.o.signal);
-    }
-  }
-
   private awsFor(step: Step): AwsSettings {
-    const fromDoc = this.o.doc.aws ? (evaluate(this.o.doc.aws, this.scope, this.evalCtx()) as AwsSettings) : {};
+    const { doc, aws } = this.options;
+    const fromDoc = doc.aws ? (evaluate(doc.aws, this.scope, this.evalCtx()) as AwsSettings) : {};
     const fromStep = step.aws ? (evaluate(step.aws, this.scope, this.evalCtx()) as AwsSettings) : {};
-    const merged: AwsSettings = { ...(this.o.aws ?? {}) };
+    const merged: AwsSettings = { ...(aws ?? {}) };
     for (const src of [fromDoc, fromStep])
       for (const [k, v] of Object.entries(src))
         if (v !== null && v !== undefined && v !== '') (merged as Record<string, unknown>)[k] = v;
@@ -665,451 +518,30 @@ export class Executor {
   private evidenceFor(stepId: string): EvidenceStore {
     let s = this.evidenceStores.get(stepId);
     if (!s) {
-      s = this.o.evidenceFor ? this.o.evidenceFor(stepId) : new MemoryEvidence(stepId);
+      s = this.options.evidenceFor ? this.options.evidenceFor(stepId) : new MemoryEvidence(stepId);
       this.evidenceStores.set(stepId, s);
     }
     return s;
   }
 
-  private makeContext(step: Step, action: string, signal: AbortSignal, saved: EvidenceRef[]): ActionContext {
-    const store = this.evidenceFor(step.id);
-    const redactor = this.redactor;
-    const emit = (e: RunEvent) => {
-      void this.emit(e);
-    };
-    return {
+  actionContext(call: StepCall, signal: AbortSignal, saved: EvidenceRef[]): ActionContext {
+    const { step, action } = call;
+    return makeActionContext({
       runId: this.state.run.id,
       stepId: step.id,
-      action,
-      dryRun: !!this.o.dryRun,
+      action: action.id,
+      dryRun: this.mode.dryRun,
       signal,
       aws: this.awsFor(step),
       shared: this.shared,
-      version: this.o.version ?? '0.0.0',
+      version: this.options.version ?? '0.0.0',
       now: this.now,
-      evidence: {
-        save: async (name, data, options) => {
-          const ref = await store.save(name, redactor.size ? redactor.redact(data) : data, options);
-          saved.push(ref);
-          return ref;
-        },
-        read: (file) => store.read(file),
-      },
-      log: {
-        debug: (message, data) =>
-          emit({ type: 'log', step: step.id, level: 'debug', message, ...(data ? { data } : {}) }),
-        info: (message, data) =>
-          emit({ type: 'log', step: step.id, level: 'info', message, ...(data ? { data } : {}) }),
-        warn: (message, data) =>
-          emit({ type: 'log', step: step.id, level: 'warn', message, ...(data ? { data } : {}) }),
-      },
-      progress: (progress) => emit({ type: 'progress', step: step.id, progress }),
-      sleep: (ms) => sleep(ms, signal),
-    };
-  }
-
-  /** One attempt of an action step (or of one forEach item when `item` scope is given). */
-  private async action(
-    step: Step,
-    reg: RegisteredAction,
-    scope: Record<string, unknown>,
-    attempt: number,
-    inForEach = false,
-  ): Promise<Outcome1> {
-    let input: unknown;
-    try {
-      input = evaluateInput(step.with ?? {}, scope, this.evalCtx());
-    } catch (err) {
-      return { status: 'failed', error: serializeError(err) };
-    }
-    const out = await this.actionWith(step, reg, scope, input, attempt, inForEach);
-    return { ...out, input };
-  }
-
-  private async actionWith(
-    step: Step,
-    reg: RegisteredAction,
-    scope: Record<string, unknown>,
-    input: unknown,
-    attempt: number,
-    inForEach: boolean,
-  ): Promise<Outcome1> {
-    const check = reg.validateInput(input);
-    if (!check.ok) {
-      return {
-        status: 'failed',
-        error: serializeError(
-          new IrunError(Codes.ACTION_INPUT, `input of '${reg.id}' at step '${step.id}' is invalid: ${check.message}`),
-        ),
-      };
-    }
-    const effect = reg.def.effect;
-    const mutate = effect === 'mutate';
-    const needsApproval =
-      !this.o.dryRun && !inForEach && (step.approve === 'required' || (mutate && step.approve !== 'auto'));
-    const timeoutMs = parseDuration(step.timeout, `step '${step.id}' timeout`);
-    const controller = new AbortController();
-    // Every SDK request of the step listens on this signal (bulk actions have many in flight).
-    // A finite limit: Node 20 getMaxListeners() throws on a signal whose limit is 0.
-    setMaxListeners(4096, controller.signal);
-    const parentAbort = () => controller.abort(new IrunError(Codes.ABORTED, 'run cancelled'));
-    this.o.signal?.addEventListener('abort', parentAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          const e = new IrunError(Codes.TIMEOUT, `step '${step.id}' timed out after ${step.timeout}`);
-          controller.abort(e);
-          reject(e);
-        }, timeoutMs);
-      }
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+      evidence: this.evidenceFor(step.id),
+      redactor: this.redactor,
+      saved,
+      emit: (e) => void this.emit(e),
     });
-    timedOut.catch(() => undefined);
-    const saved: EvidenceRef[] = [];
-    const ctx = this.makeContext(step, reg.id, controller.signal, saved);
-    const guarded = <T>(p: Promise<T>) => Promise.race([p, timedOut]);
-    try {
-      // Simulation: the scenario answers; nothing reaches AWS.
-      if (this.o.simulator) {
-        if (needsApproval) {
-          const plan: PlannedChange = { summary: `${reg.def.title ?? reg.id} (simulated)`, details: input };
-          const decision = await this.approval(step, reg, input, plan, attempt);
-          if (decision) return decision;
-        }
-        const output = await guarded(
-          this.o.simulator.call({ step, action: reg.id, effect, input, ...(inForEach ? { item: scope.item } : {}) }),
-        );
-        return await this.finishAction(
-          step,
-          reg,
-          scope,
-          input,
-          output,
-          saved,
-          undefined,
-          mutate ? { summary: `${reg.id} (simulated)` } : undefined,
-        );
-      }
-      let before: unknown;
-      if (mutate && reg.def.capture) {
-        before = await guarded(reg.def.capture(ctx, input));
-        await ctx.evidence.save(`${step.id}-before`, before ?? null);
-      }
-      if (mutate && this.o.dryRun) {
-        const plan = reg.def.preview
-          ? await guarded(reg.def.preview(ctx, input, before))
-          : { summary: `would run ${reg.id}`, details: input };
-        return { status: 'planned', plan, before, evidence: saved };
-      }
-      if (needsApproval) {
-        const plan = reg.def.preview
-          ? await guarded(reg.def.preview(ctx, input, before))
-          : { summary: `run ${reg.id}`, details: input };
-        const decision = await this.approval(step, reg, input, plan, attempt);
-        if (decision) return { ...decision, before, evidence: saved };
-      }
-      const output = await guarded(reg.def.run(ctx, input, before));
-      let reversible: true | string | undefined;
-      if (mutate)
-        reversible = reg.def.reversible
-          ? reg.def.reversible(input, before, output)
-          : reg.def.undo
-            ? true
-            : `action ${reg.id} has no undo`;
-      const plan = mutate ? { summary: `ran ${reg.id}` } : undefined;
-      const done = await this.finishAction(step, reg, scope, input, output, saved, before, plan);
-      return { ...done, ...(reversible !== undefined ? { reversible } : {}) };
-    } catch (err) {
-      return { status: 'failed', error: serializeError(err), evidence: saved };
-    } finally {
-      if (timer) clearTimeout(timer);
-      this.o.signal?.removeEventListener('abort', parentAbort);
-    }
   }
-
-  /** Returns an outcome when the step must not run now (waiting or declined), else undefined. */
-  private async approval(
-    step: Step,
-    reg: RegisteredAction,
-    input: unknown,
-    plan: PlannedChange,
-    _attempt: number,
-  ): Promise<Outcome1 | undefined> {
-    const decision = await this.o.human.approve({ step, action: reg.id, input, plan });
-    if (!decision) {
-      return { status: 'waiting', wait: { reason: 'approval', message: `approve ${reg.id}: ${plan.summary}`, plan } };
-    }
-    await this.emit({
-      type: 'approval',
-      step: step.id,
-      approved: decision.approved,
-      actor: decision.actor,
-      at: this.now().toISOString(),
-      source: decision.source,
-      plan,
-    });
-    if (!decision.approved) return { status: 'skipped', reason: 'declined', plan };
-    return undefined;
-  }
-
-  private async finishAction(
-    step: Step,
-    reg: RegisteredAction,
-    scope: Record<string, unknown>,
-    _input: unknown,
-    output: unknown,
-    saved: EvidenceRef[],
-    before: unknown,
-    plan?: PlannedChange,
-  ): Promise<Outcome1> {
-    const normalized = output === undefined ? null : output;
-    const check = reg.validateOutput(normalized);
-    if (!check.ok) {
-      throw new IrunError(
-        Codes.ACTION_OUTPUT,
-        `output of '${reg.id}' at step '${step.id}' does not match its schema: ${check.message}`,
-      );
-    }
-    const outputs = step.outputs
-      ? (evaluate(step.outputs, { ...scope, result: normalized }, this.evalCtx()) as Record<string, unknown>)
-      : undefined;
-    return {
-      status: 'completed',
-      output: normalized,
-      ...(outputs ? { outputs } : {}),
-      ...(before !== undefined ? { before } : {}),
-      ...(plan ? { plan } : {}),
-      evidence: saved,
-    };
-  }
-
-  private async forEach(loc: StepLoc, registered: RegisteredAction | undefined): Promise<Outcome1> {
-    const { step } = loc;
-    const ec = this.evalCtx();
-    const list =
-      typeof step.forEach === 'string'
-        ? evaluateString(step.forEach, this.scope, ec)
-        : evaluate(step.forEach, this.scope, ec);
-    if (!Array.isArray(list)) {
-      throw new IrunError(
-        Codes.TEMPLATE_EVAL,
-        `forEach of step '${step.id}' must evaluate to a list, got ${list === null ? 'null' : typeof list}`,
-      );
-    }
-    const concurrency = Math.max(
-      1,
-      Math.min(
-        1024,
-        Number(
-          typeof step.concurrency === 'string'
-            ? evaluateString(step.concurrency, this.scope, ec)
-            : (step.concurrency ?? 1),
-        ) || 1,
-      ),
-    );
-    const as = step.as ?? 'item';
-    const done = this.state.items[step.id] ?? {};
-    const results: unknown[] = new Array(list.length);
-    for (const [k, v] of Object.entries(done)) results[Number(k)] = v;
-
-    if (step.call) {
-      // A part per item, one at a time (the part's steps share the run's state).
-      for (let i = 0; i < list.length; i++) {
-        if (Object.hasOwn(done, i)) continue;
-        const sub = await this.runPartForItem(step.call, { item: list[i], [as]: list[i], index: i });
-        results[i] = sub;
-        await this.emit({ type: 'item.end', step: step.id, index: i, output: sub });
-      }
-      return { status: 'completed', output: results };
-    }
-
-    if (!registered) throw new IrunError(Codes.RUNBOOK_INVALID, `forEach step '${step.id}' needs an action or a call`);
-    // One approval covers every item of a mutating forEach.
-    const mutate = registered.def.effect === 'mutate';
-    if (!this.o.dryRun && mutate && step.approve !== 'auto') {
-      const plan: PlannedChange = {
-        summary: `${registered.id} for each of ${list.length} item(s)`,
-        details: { count: list.length },
-      };
-      const decision = await this.approval(step, registered, { items: list.length }, plan, 1);
-      if (decision) return decision;
-    }
-    const errors: SerializedError[] = [];
-    const plans: (PlannedChange | undefined)[] = [];
-    let nextIndex = 0;
-    let failed = false;
-    const worker = async () => {
-      while (!failed) {
-        const i = nextIndex++;
-        if (i >= list.length) return;
-        if (Object.hasOwn(done, i)) continue;
-        const itemScope = { ...this.scope, item: list[i], [as]: list[i] };
-        const out = await this.withRetry(step, (attempt) => this.action(step, registered, itemScope, attempt, true));
-        if (out.status === 'failed') {
-          errors.push({ ...out.error!, message: `item ${i}: ${out.error!.message}` });
-          if ((step.onError ?? 'fail') === 'fail') failed = true;
-          results[i] = null;
-          await this.emit({ type: 'item.end', step: step.id, index: i, error: out.error });
-        } else {
-          if (out.plan) plans[i] = out.plan;
-          const value = out.outputs ?? out.output ?? null;
-          results[i] = value;
-          const undoInfo =
-            mutate && out.reversible !== undefined
-              ? {
-                  input: out.input,
-                  before: out.before,
-                  reversible: out.reversible,
-                  ...(out.evidence?.length ? { evidence: out.evidence } : {}),
-                }
-              : {};
-          const evidenceEvents: RunEvent[] = (out.evidence ?? []).map((ref) => ({
-            type: 'evidence',
-            step: step.id,
-            ref,
-          }));
-          await this.emit(...evidenceEvents, { type: 'item.end', step: step.id, index: i, output: value, ...undoInfo });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
-    if (errors.length) {
-      return {
-        status: 'failed',
-        output: results,
-        error: {
-          code: errors[0].code,
-          message: `${errors.length} of ${list.length} item(s) failed; first: ${errors[0].message}`,
-        },
-      };
-    }
-    if (mutate && this.o.dryRun) {
-      const changing = plans.filter((p) => p && !p.noop);
-      return {
-        status: 'planned',
-        output: results,
-        plan: {
-          summary: `${registered.id} for ${list.length} item(s): ${
-            changing.length
-              ? changing
-                  .slice(0, 3)
-                  .map((p) => p!.summary)
-                  .join('; ') + (changing.length > 3 ? '; …' : '')
-              : 'no change'
-          }`,
-          noop: changing.length === 0,
-          details: plans,
-        },
-      };
-    }
-    return {
-      status: 'completed',
-      output: results,
-      ...(mutate ? { plan: { summary: `${registered.id} for each of ${list.length} item(s)` } } : {}),
-    };
-  }
-
-  /** Run every step of a part with extra scope (forEach + call); returns the part's outputs by step id. */
-  private async runPartForItem(partId: string, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const target = this.parts.get(partId);
-    if (!target) throw new IrunError(Codes.UNKNOWN_TARGET, `forEach calls unknown part '${partId}'`);
-    const saved = { ...this.scope };
-    Object.assign(this.scope, extra);
-    try {
-      const out: Record<string, unknown> = {};
-      for (const step of target.part.steps) {
-        const kind = stepKind(step);
-        const reg = step.action ? await this.o.registry.require(step.action) : undefined;
-        if (step.if !== undefined && !this.condition(step.if)) continue;
-        if (kind !== 'action' && kind !== 'set' && kind !== 'manual') {
-          throw new IrunError(
-            Codes.RUNBOOK_INVALID,
-            `part '${partId}' is run per forEach item and may hold only action, set and manual steps (step '${step.id}' is ${kind})`,
-          );
-        }
-        if (reg?.def.effect === 'mutate') {
-          // A change inside a per-item part would escape the per-step approval and the undo record.
-          throw new IrunError(
-            Codes.RUNBOOK_INVALID,
-            `step '${step.id}' (${reg.id}) changes AWS state inside part '${partId}', which runs per forEach item: use forEach over the action itself, so that the change is approved and recorded for undo`,
-          );
-        }
-        const loc = this.steps.get(step.id)!;
-        const r =
-          kind === 'action'
-            ? await this.withRetry(step, (a) => this.action(step, reg!, this.scope, a, true))
-            : await this.execute(loc, kind!, reg);
-        const index = extra.index as number;
-        await this.emit({
-          type: 'log',
-          step: step.id,
-          level: r.status === 'failed' ? 'warn' : 'debug',
-          message: `item ${index}: ${step.id} ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}`,
-        });
-        if (r.status === 'failed') {
-          // The step's own onError: continue goes on with the part's next step for this item.
-          if (step.onError === 'continue') {
-            out[step.id] = null;
-            continue;
-          }
-          throw new IrunError((r.error?.code ?? Codes.ACTION_FAILED) as `IRUN_${string}`, r.error?.message ?? 'failed');
-        }
-        if (r.wait)
-          throw new IrunError(
-            Codes.NO_ANSWER,
-            `step '${step.id}' inside a forEach needs an answer; give it in the answers file`,
-          );
-        if (r.vars) Object.assign(this.state.vars, r.vars);
-        const rec = this.state.steps[step.id];
-        rec.output = r.output ?? null;
-        rec.outputs = r.outputs ?? null;
-        rec.status = r.status;
-        out[step.id] = r.outputs ?? r.output ?? null;
-      }
-      return out;
-    } finally {
-      for (const k of Object.keys(extra)) delete this.scope[k];
-      Object.assign(this.scope, saved);
-    }
-  }
-}
-
-/**
- * Evaluate an action's `with:`. A field whose template evaluates to null is left out, so an
- * optional input that was not given (`{{ inputs.kmsKeyArn }}`) means "not set", not null; so is
- * a map of such fields that ends up empty.
- */
-export function evaluateInput(spec: unknown, scope: Record<string, unknown>, opts: { now: () => Date }): unknown {
-  // `with: "{{ expr }}"` builds the whole input from one expression.
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return evaluate(spec, scope, opts);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(spec)) {
-    let value: unknown;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      value = evaluateInput(v as Record<string, unknown>, scope, opts);
-      // A group of optional fields none of which was given (batch: { roleArn: "{{ … }}" }) is left out too.
-      if (Object.keys(v).length > 0 && Object.keys(value as object).length === 0) continue;
-    } else value = evaluate(v, scope, opts);
-    if ((value === null || value === undefined) && typeof v === 'string' && hasTemplate(v)) continue;
-    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Run ids sort by time and are safe as folder names: 20261130T214900Z-1a2b3c. */

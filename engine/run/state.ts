@@ -154,6 +154,16 @@ export function reduce(state: RunState, e: RunEvent): void {
       (state.items[e.step] ??= {})[e.index] = e.output ?? null;
       break;
     }
+    case 'item.step': {
+      const s = state.steps[e.step];
+      if (s) {
+        s.output = e.output ?? null;
+        s.outputs = e.outputs ?? null;
+        s.status = e.status;
+      }
+      if (e.vars) Object.assign(state.vars, e.vars);
+      break;
+    }
     case 'step.end': {
       const s = state.steps[e.step];
       if (s) {

@@ -3,7 +3,8 @@
  * before-state captured at the time. Each undo is approved and recorded in the run's journal.
  */
 import { Codes, IrunError, serializeError } from '../errors.js';
-import type { ActionContext, AwsSettings, EvidenceStore, PlannedChange } from '../plugins/api.js';
+import type { AwsSettings, EvidenceStore, PlannedChange } from '../plugins/api.js';
+import { makeActionContext } from './context.js';
 import type { Registry } from '../plugins/registry.js';
 import { Redactor } from '../util/redact.js';
 import type { RunEvent, UndoEvent } from './events.js';
@@ -67,6 +68,8 @@ export interface UndoOptions {
   version: string;
   evidenceFor: (step: string) => EvidenceStore;
   emit: (e: UndoEvent) => void;
+  /** Log and progress events of the undo actions (default: dropped). */
+  log?: (e: RunEvent) => void;
   /** Only these steps. */
   steps?: string[];
   signal?: AbortSignal;
@@ -145,7 +148,7 @@ export async function undoRun(o: UndoOptions): Promise<UndoSummary> {
       o.emit({ ...base, status: 'declined', at: now().toISOString(), actor: decision.actor });
       continue;
     }
-    const ctx: ActionContext = {
+    const ctx = makeActionContext({
       runId: o.runId,
       stepId: item.step,
       action: item.action,
@@ -156,10 +159,9 @@ export async function undoRun(o: UndoOptions): Promise<UndoSummary> {
       version: o.version,
       now,
       evidence: o.evidenceFor(item.step),
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined },
-      progress: () => undefined,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    };
+      redactor,
+      emit: (e) => o.log?.(e),
+    });
     try {
       await reg.def.undo(ctx, item.input, item.before, item.output);
       summary.completed.push(label);
