@@ -71,6 +71,20 @@ export const Codes = {
   WRITE_FAILED: 'IRUN_WRITE_FAILED',
   /** `irun init` would overwrite a file; --force allows it. */
   FILE_EXISTS: 'IRUN_FILE_EXISTS',
+  // record integrity (signed journal heads, evidence accounting)
+  /** A signing or verification key cannot be read or is of the wrong kind. */
+  SIGN_KEY: 'IRUN_SIGN_KEY',
+  /** Signing a journal head failed (e.g. KMS refused); the run stops rather than go on unsigned. */
+  SIGN_FAILED: 'IRUN_SIGN_FAILED',
+  JOURNAL_UNSIGNED: 'IRUN_JOURNAL_UNSIGNED',
+  SIGNATURE_INVALID: 'IRUN_SIGNATURE_INVALID',
+  /** A validly signed head names a journal line whose hash is different: the chain was recomputed. */
+  SIGNED_HEAD_MISMATCH: 'IRUN_SIGNED_HEAD_MISMATCH',
+  /** Journal lines after the last signed head of a finished session. */
+  UNSIGNED_TAIL: 'IRUN_UNSIGNED_TAIL',
+  EVIDENCE_MISSING: 'IRUN_EVIDENCE_MISSING',
+  EVIDENCE_CHANGED: 'IRUN_EVIDENCE_CHANGED',
+  EVIDENCE_UNEXPECTED: 'IRUN_EVIDENCE_UNEXPECTED',
   // CLI
   USAGE: 'IRUN_USAGE',
   INTERNAL: 'IRUN_INTERNAL',

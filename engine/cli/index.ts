@@ -4,6 +4,7 @@ import Docs from './commands/docs.js';
 import Exec from './commands/exec.js';
 import Graph from './commands/graph.js';
 import Init from './commands/init.js';
+import KeysInit from './commands/keys/init.js';
 import Permissions from './commands/permissions.js';
 import Report from './commands/report.js';
 import Resume from './commands/resume.js';
@@ -21,6 +22,7 @@ export const COMMANDS = {
   exec: Exec,
   graph: Graph,
   init: Init,
+  'keys:init': KeysInit,
   permissions: Permissions,
   report: Report,
   resume: Resume,

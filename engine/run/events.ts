@@ -161,6 +161,10 @@ export interface EvidenceEvent extends Base {
   type: 'evidence';
   step: string;
   ref: EvidenceRef;
+  /** Written during the step but not named by it (e.g. a before-state for a change still awaiting approval). */
+  unreferenced?: boolean;
+  /** Found on disk, unnamed, when the run was reopened after its process stopped mid-step. */
+  recovered?: boolean;
 }
 
 export interface LogEvent extends Base {

@@ -15,6 +15,7 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  lstatSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -28,6 +29,7 @@ import path from 'node:path';
 import { Codes, ExitCode, IrunError } from '../errors.js';
 import type { EvidenceRef, EvidenceStore } from '../plugins/api.js';
 import { BOUNDARY_EVENTS, type Listener, type RunEvent } from './events.js';
+import { HEADS_FILE, signHead, type Signer } from './integrity.js';
 
 export const ZERO_HASH = '0'.repeat(64);
 
@@ -116,6 +118,8 @@ export interface RunStoreOptions {
   /** fsync the journal after boundary events (default true). */
   fsync?: boolean;
   irunVersion?: string;
+  /** Signs the journal head after each fsync'ed decision or change and at the end (`--sign-key`). */
+  signer?: Signer;
 }
 
 export class RunStore {
@@ -132,6 +136,13 @@ export class RunStore {
   private readonly version: string;
   private crashAfter: { type: string; n: number } | undefined;
   private crashSeen = 0;
+  private readonly signer: Signer | undefined;
+  private runId = '';
+  private signedSeq = 0;
+  private signing: Promise<void> = Promise.resolve();
+  private signError: unknown;
+  /** Evidence files written but not yet named by an `evidence` event of the journal. */
+  private readonly unnamed = new Map<string, { step: string; ref: EvidenceRef }>();
 
   private constructor(dir: string, options: RunStoreOptions) {
     this.dir = dir;
@@ -139,6 +150,8 @@ export class RunStore {
     this.lockPath = path.join(dir, 'lock');
     this.fsync = options.fsync ?? process.env.IRUN_FSYNC !== '0';
     this.version = options.irunVersion ?? '0.0.0';
+    this.signer = options.signer;
+    this.runId = path.basename(dir);
     // Fault injection for the crash tests: IRUN_CRASH_AFTER=<event type>:<n> kills the process
     // with SIGKILL right after the n-th event of that type is on disk.
     const crash = process.env.IRUN_CRASH_AFTER;
@@ -190,11 +203,41 @@ export class RunStore {
       store.evidenceCount = existsSync(path.join(dir, 'evidence')) ? readdirSync(path.join(dir, 'evidence')).length : 0;
       store.meta = readRunMeta(dir);
       store.fd = openSync(store.journalPath, 'a');
+      store.recoverOrphans(journal.events);
       return { store, journal };
     } catch (err) {
       store.unlock();
       throw err;
     }
+  }
+
+  /**
+   * Evidence files on disk that the journal does not name (the process stopped between writing a
+   * file and journaling it) are named now, marked as recovered, so the record accounts for them.
+   */
+  private recoverOrphans(events: RunEvent[]): void {
+    const evidenceDir = path.join(this.dir, 'evidence');
+    if (!existsSync(evidenceDir)) return;
+    const named = new Set(events.flatMap((e) => (e.type === 'evidence' ? [e.ref.file] : [])));
+    const orphans: RunEvent[] = [];
+    for (const name of readdirSync(evidenceDir).sort()) {
+      const file = `evidence/${name}`;
+      const full = path.join(this.dir, file);
+      if (named.has(file) || !lstatSync(full).isFile()) continue;
+      const content = readFileSync(full);
+      orphans.push({
+        type: 'evidence',
+        step: '(recovered)',
+        ref: {
+          name: name.replace(/^\d+-/, '').replace(/\.[a-z0-9]+$/i, ''),
+          file,
+          sha256: sha256(content),
+          bytes: content.length,
+        },
+        recovered: true,
+      });
+    }
+    if (orphans.length) this.append(orphans);
   }
 
   private lock(): void {
@@ -240,6 +283,48 @@ export class RunStore {
     }
   }
 
+  /** Sign the current journal head (queued: a KMS signature is a network call). */
+  private queueSign(): void {
+    if (!this.signer || this.seq === this.signedSeq) return;
+    const signer = this.signer;
+    const seq = this.seq;
+    const head = this.prev;
+    this.signedSeq = seq;
+    this.signing = this.signing.then(async () => {
+      if (this.signError) return;
+      try {
+        const signed = await signHead(signer, this.runId, seq, head);
+        const fd = openSync(path.join(this.dir, HEADS_FILE), 'a');
+        try {
+          writeSync(fd, `${JSON.stringify(signed)}\n`);
+          if (this.fsync) fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      } catch (err) {
+        this.signError = err;
+      }
+    });
+  }
+
+  /**
+   * Sign the head as it is now and wait for every queued signature; call before closing a session.
+   * A signature that could not be made is an error: the record would otherwise claim less than it says.
+   */
+  async settle(): Promise<void> {
+    this.queueSign();
+    await this.signing;
+    if (this.signError) {
+      const err = this.signError;
+      this.signError = undefined;
+      if (err instanceof IrunError) throw err;
+      throw new IrunError(Codes.SIGN_FAILED, `could not sign the journal head: ${(err as Error).message}`, {
+        exit: ExitCode.FAILED,
+        cause: err,
+      });
+    }
+  }
+
   close(): void {
     if (this.fd !== undefined) {
       closeSync(this.fd);
@@ -251,6 +336,19 @@ export class RunStore {
   /** Append events as one write; fsync when any is a step boundary. */
   append(events: RunEvent[]): void {
     if (this.fd === undefined) throw new IrunError(Codes.INTERNAL, 'journal is closed');
+    for (const e of events) if (e.type === 'evidence') this.unnamed.delete(e.ref.file);
+    // Every file the store wrote is named in the journal by the end of a session (e.g. the
+    // before-state captured for a change that then waits for approval).
+    if (this.unnamed.size && events.some((e) => e.type === 'run.waiting' || e.type === 'run.end')) {
+      const leftovers = [...this.unnamed.values()].map(({ step, ref }): RunEvent => ({
+        type: 'evidence',
+        step,
+        ref,
+        unreferenced: true,
+      }));
+      this.unnamed.clear();
+      events = [...leftovers, ...events];
+    }
     let chunk = '';
     let boundary = false;
     const ts = new Date().toISOString();
@@ -264,6 +362,7 @@ export class RunStore {
     }
     writeSync(this.fd, chunk);
     if (boundary && this.fsync) fsyncSync(this.fd);
+    if (boundary) this.queueSign();
     for (const e of events) this.afterWrite(e);
   }
 
@@ -343,7 +442,9 @@ export class RunStore {
         const safeName = `${stepId}-${name}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
         const file = `evidence/${String(++this.evidenceCount).padStart(4, '0')}-${safeName}.${ext.replace(/[^a-z0-9]/gi, '')}`;
         writeFileSync(path.join(this.dir, file), text);
-        return { name, file, sha256: sha256(text), bytes: Buffer.byteLength(text) };
+        const ref = { name, file, sha256: sha256(text), bytes: Buffer.byteLength(text) };
+        this.unnamed.set(file, { step: stepId, ref });
+        return ref;
       },
       read: async (file: string) => {
         const full = path.resolve(this.dir, file);

@@ -53,7 +53,8 @@ describe('CLI: run record, pause/resume, approvals, dry-run, undo, verify', func
       expect(readFileSync(path.join(env.IRUN_RUN_DIR, id, 'journal.jsonl'), 'utf8')).to.not.include(
         'tok-default-value',
       );
-      expect(irun(['verify', id], { cwd: t.dir, env }).code).to.equal(0);
+      const v = irun(['verify', id], { cwd: t.dir, env });
+      expect(v.code, v.stdout + v.stderr).to.equal(0);
       const runs = irun(['runs', '--json'], { cwd: t.dir, env });
       expect(JSON.parse(runs.stdout)[0]).to.include({ runId: id, status: 'completed' });
     } finally {
@@ -98,7 +99,8 @@ describe('CLI: run record, pause/resume, approvals, dry-run, undo, verify', func
         'bump-each:completed',
       ]);
       expect(irun(['undo', id, '--step', 'bump-a', '--yes'], { cwd: t.dir, env }).code).to.equal(1);
-      expect(irun(['verify', id], { cwd: t.dir, env }).code).to.equal(0);
+      const v = irun(['verify', id], { cwd: t.dir, env });
+      expect(v.code, v.stdout + v.stderr).to.equal(0);
     } finally {
       t.cleanup();
     }
@@ -126,7 +128,8 @@ describe('CLI: run record, pause/resume, approvals, dry-run, undo, verify', func
         expect(r.stdout).to.match(new RegExp(`line ${Math.min(lineNo + 1, lines)}`));
         writeFileSync(jpath, original);
       }
-      expect(irun(['verify', id], { cwd: t.dir, env }).code).to.equal(0);
+      const v = irun(['verify', id], { cwd: t.dir, env });
+      expect(v.code, v.stdout + v.stderr).to.equal(0);
       const evidence = readdirSync(path.join(dir, 'evidence'));
       expect(evidence.length).to.be.greaterThan(0);
       const epath = path.join(dir, 'evidence', evidence[0]);

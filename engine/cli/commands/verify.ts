@@ -2,17 +2,30 @@ import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ExitCode, IrunError } from '../../errors.js';
-import { runsDir, verifyRun } from '../../run/store.js';
+import { fileVerifier } from '../../run/integrity.js';
+import { runsDir } from '../../run/store.js';
+import { verifyRecord } from '../../run/verify.js';
 import { BaseCommand } from '../base.js';
 
 export default class Verify extends BaseCommand {
-  static override summary = "Check a run record: the journal's hash chain and every evidence file's sha256.";
-  static override description = 'Exit 0 when intact, 1 naming the first line or file that was changed.';
-  static override examples = ['<%= config.bin %> verify 20261130T030000Z-1a2b3c'];
+  static override summary =
+    "Check a run record: the journal's hash chain, its signed heads (with a key) and every file of the run.";
+  static override description = `Exit 0 when intact, 1 with one coded finding per problem: a changed, removed or inserted journal
+line (IRUN_JOURNAL_TAMPERED), evidence that is missing, changed or not named in the journal (IRUN_EVIDENCE_MISSING,
+IRUN_EVIDENCE_CHANGED, IRUN_EVIDENCE_UNEXPECTED) and, with --public-key, heads that are unsigned, wrongly signed or
+no longer match the journal (IRUN_JOURNAL_UNSIGNED, IRUN_SIGNATURE_INVALID, IRUN_SIGNED_HEAD_MISMATCH, IRUN_UNSIGNED_TAIL).
+Without a key, verify proves only that the record is consistent with itself: whoever can write it can recompute the chain.`;
+  static override examples = [
+    '<%= config.bin %> verify 20261130T030000Z-1a2b3c',
+    '<%= config.bin %> verify 20261130T030000Z-1a2b3c --public-key keys/irun-sign.pub',
+  ];
   static override enableJsonFlag = true;
   static override args = { runId: Args.string({ description: 'The run id.', required: true }) };
   static override flags = {
     'run-dir': Flags.string({ description: 'Folder holding run records (default .irun/runs).' }),
+    'public-key': Flags.string({
+      description: 'PEM public key the journal heads must be signed with (irun keys init).',
+    }),
   };
 
   async run(): Promise<unknown> {
@@ -22,16 +35,21 @@ export default class Verify extends BaseCommand {
       throw new IrunError('IRUN_RUN_NOT_FOUND', `no run '${args.runId}' in ${runsDir(flags['run-dir'])}`, {
         exit: ExitCode.FAILED,
       });
-    const result = verifyRun(dir);
+    const verifier = flags['public-key'] ? fileVerifier(flags['public-key']) : undefined;
+    const result = await verifyRecord(dir, { verifier });
     if (!this.jsonEnabled()) {
       const c = this.color;
-      for (const p of result.problems)
+      for (const f of result.findings)
+        this.log(`${f.severity === 'warning' ? c.yellow('warning') : c.red('error')} ${f.code} ${f.message}`);
+      for (const s of result.signatures ?? [])
         this.log(
-          `${p.kind === 'torn' ? c.yellow('warning') : c.red('error')} ${p.kind === 'torn' ? 'IRUN_JOURNAL_TORN' : p.kind === 'evidence' ? 'IRUN_EVIDENCE_TAMPERED' : 'IRUN_JOURNAL_TAMPERED'} ${p.message}`,
+          `  signed by ${s.keyId} (${s.alg}): ${s.heads} heads, the last at journal line ${s.lastSeq} (${s.lastTs})`,
         );
       if (result.ok)
         this.log(
-          `${c.green('✔')} run ${args.runId}: ${result.lines} journal lines and ${result.evidence} evidence files intact`,
+          `${c.green('✔')} run ${args.runId}: ${result.lines} journal lines and ${result.evidence} evidence files intact${
+            verifier ? ', heads signed' : ' (no key given: signatures not checked)'
+          }`,
         );
     }
     this.done(result.ok ? ExitCode.OK : ExitCode.FAILED);
