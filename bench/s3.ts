@@ -162,7 +162,7 @@ export async function s3ClientWorker(p: {
   delete process.env.AWS_PROFILE;
   if (p.raw) return rawSdk(p);
   const { makeCtx } = await import('../test/helpers/ctx.js');
-  const { objectActions } = await import('../plugins/aws-s3/objects.js');
+  const { objectActions } = await import('../plugins/aws-s3/index.js');
   const { RunStore } = await import('../engine/run/store.js');
   // Load the SDK before the clock starts (the first step of a real run pays this once).
   await import('@aws-sdk/client-s3');

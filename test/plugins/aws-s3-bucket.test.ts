@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import {
   DeleteBucketEncryptionCommand,
   DeleteBucketOwnershipControlsCommand,
@@ -34,12 +34,9 @@ import { IrunError } from '../../engine/errors.js';
 import type { ActionDefinition } from '../../engine/plugins/api.js';
 import { compile } from '../../engine/schema/ajv.js';
 import { isReadOnlyCommand } from '../../plugins/aws-common/index.js';
-import {
-  bucketActions,
-  exposureVerdict,
-  planStatementRemoval,
-  type ExposureSettings,
-} from '../../plugins/aws-s3/bucket.js';
+import { planStatementRemoval } from '../../plugins/aws-s3/bucket-policy.js';
+import { exposureVerdict, type ExposureSettings } from '../../plugins/aws-s3/exposure.js';
+import { bucketActions } from '../../plugins/aws-s3/index.js';
 import { analyzePolicy, type BpaConfig } from '../../plugins/aws-s3/policy.js';
 import { makeCtx, type TestContext } from '../helpers/ctx.js';
 
@@ -196,7 +193,13 @@ describe('aws.s3 bucket actions', () => {
     });
 
     it('loads the SDK only inside functions (type-only imports at top level)', () => {
-      for (const f of ['plugins/aws-s3/bucket.ts', 'plugins/aws-s3/policy.ts', 'plugins/aws-s3control/account.ts']) {
+      const files = ['plugins/aws-s3', 'plugins/aws-s3control'].flatMap((dir) =>
+        readdirSync(new URL(`../../${dir}`, import.meta.url))
+          .filter((n) => n.endsWith('.ts'))
+          .map((n) => `${dir}/${n}`),
+      );
+      expect(files).to.include('plugins/aws-s3/public-access-block.ts');
+      for (const f of files) {
         const text = readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8');
         const runtime = text
           .split('\n')

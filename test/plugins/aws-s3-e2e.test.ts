@@ -4,7 +4,9 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { objectActions, type ResetObjectAclsOutput, type RestoreDeletedOutput } from '../../plugins/aws-s3/objects.js';
+import { objectActions } from '../../plugins/aws-s3/index.js';
+import type { ResetObjectAclsOutput } from '../../plugins/aws-s3/reset-acls.js';
+import type { RestoreDeletedOutput } from '../../plugins/aws-s3/restore-deleted.js';
 import { s3For } from '../../plugins/aws-s3/common.js';
 import { makeCtx } from '../helpers/ctx.js';
 import {

@@ -21,14 +21,11 @@ import { expect } from 'chai';
 import { IrunError } from '../../engine/errors.js';
 import { compile } from '../../engine/schema/ajv.js';
 import { ALL_USERS, AUTHENTICATED_USERS } from '../../plugins/aws-s3/acl.js';
-import {
-  AsyncPool,
-  objectActions,
-  planKey,
-  type ResetObjectAclsOutput,
-  type RestoreDeletedOutput,
-  type VersionEntry,
-} from '../../plugins/aws-s3/objects.js';
+import { objectActions } from '../../plugins/aws-s3/index.js';
+import type { VersionEntry } from '../../plugins/aws-s3/listing.js';
+import { AsyncPool } from '../../plugins/aws-s3/pool.js';
+import type { ResetObjectAclsOutput } from '../../plugins/aws-s3/reset-acls.js';
+import { planKey, type RestoreDeletedOutput } from '../../plugins/aws-s3/restore-deleted.js';
 import { makeCtx } from '../helpers/ctx.js';
 
 /** Take an own `send` (another file's stub) off a client prototype; returns how to put it back. */
