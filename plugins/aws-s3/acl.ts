@@ -5,10 +5,6 @@
  * The SDK is only imported inside functions, so the pack loads without the AWS SDK.
  */
 import type { Grant, Grantee, Owner } from '@aws-sdk/client-s3';
-import { Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
-import { send } from '../aws-common/index.js';
-import { s3For } from './common.js';
 
 /** An ACL as the actions return it (toPlainAcl), for output schemas. */
 export const PLAIN_ACL_SCHEMA = {
@@ -176,18 +172,4 @@ export function isOwnerOnly(acl: PlainAcl, bucketOwnerId: string): boolean {
 /** Short text form for summaries: ["AllUsers READ", "id:abc FULL_CONTROL"]. */
 export function describeAcl(acl: PlainAcl): string[] {
   return acl.grants.map((g) => `${grantLabel(g)} ${g.permission}`);
-}
-
-/** The bucket owner's canonical id (GetBucketAcl Owner.ID), cached per run. */
-export async function bucketOwnerId(ctx: ActionContext, bucket: string, region?: string): Promise<string> {
-  const key = `aws.s3.owner|${bucket}`;
-  const cached = ctx.shared.get(key) as string | undefined;
-  if (cached) return cached;
-  const { GetBucketAclCommand } = await import('@aws-sdk/client-s3');
-  const s3 = await s3For(ctx, bucket, region);
-  const out = await send<{ Owner?: Owner }>(s3, new GetBucketAclCommand({ Bucket: bucket }), ctx);
-  const id = out?.Owner?.ID;
-  if (!id) throw new IrunError(Codes.ACTION_FAILED, `GetBucketAcl for ${bucket} returned no owner id`);
-  ctx.shared.set(key, id);
-  return id;
 }

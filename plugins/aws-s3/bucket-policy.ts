@@ -6,11 +6,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Codes, IrunError } from '../../engine/errors.js';
 import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
-import { resolveAccountId } from '../aws-s3control/account.js';
 import { API, type BucketInput, UNCHANGED, awsNameOf, requireBefore, s3, sdk } from './bucket-shared.js';
 import { type PolicyState, readBpa, readPolicy } from './bucket-state.js';
 import { type PolicyDocument, type PolicyStatement, analyzePolicy, canonicalJson, statementsOf } from './policy.js';
 import { ACCOUNT_ID, POLICY_IN, POLICY_STATE, bucketInput, changeOutput, out } from './schemas.js';
+import { resolveAccountId } from '../aws-common/s3.js';
 
 /**
  * Put a captured policy back (or delete the policy when there was none). A public policy cannot

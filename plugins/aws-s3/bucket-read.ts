@@ -25,7 +25,6 @@ import {
   readTagging,
   readVersioning,
 } from './bucket-state.js';
-import { locationToRegion } from './common.js';
 import {
   ACL_OUT,
   BPA_STATE,
@@ -38,6 +37,7 @@ import {
   bucketInput,
   out,
 } from './schemas.js';
+import { locationToRegion } from '../aws-common/s3.js';
 
 export function readAction<S extends object>(opts: {
   title: string;

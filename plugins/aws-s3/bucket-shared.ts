@@ -2,7 +2,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Codes, IrunError } from '../../engine/errors.js';
 import type { ActionContext } from '../../engine/plugins/api.js';
-import { s3For } from './common.js';
+import { s3For } from '../aws-common/s3.js';
 
 export const sdk = () => import('@aws-sdk/client-s3');
 export function requireBefore<B>(before: B | undefined): B {

@@ -5,7 +5,8 @@ import type { ActionContext } from '../../engine/plugins/api.js';
 import { plain, send } from '../aws-common/index.js';
 import { type PlainAcl, toPlainAcl } from './acl.js';
 import { sdk } from './bucket-shared.js';
-import { type BpaConfig, type PolicyDocument, normalizeBpa } from './policy.js';
+import { type PolicyDocument } from './policy.js';
+import { normalizeBpa, type BpaConfig } from '../aws-common/bpa.js';
 
 export interface PolicyState {
   configured: boolean;

@@ -2,7 +2,6 @@
 import { IrunError } from '../../engine/errors.js';
 import { defineAction } from '../../engine/plugins/api.js';
 import { plain } from '../aws-common/index.js';
-import { type AccountBpaState, readAccountBpa, resolveAccountId } from '../aws-s3control/account.js';
 import { type PlainAcl, grantLabel, isCrossAccountGrant, isPublicGrant } from './acl.js';
 import { type BucketInput } from './bucket-shared.js';
 import {
@@ -26,9 +25,10 @@ import {
   readTagging,
   readVersioning,
 } from './bucket-state.js';
-import { bucketRegion, s3For } from './common.js';
-import { BPA_FLAGS, type BpaFlag, analyzePolicy, normalizeBpa } from './policy.js';
+import { analyzePolicy } from './policy.js';
 import { ACCOUNT_ID, ERROR_SCHEMA, NULLABLE_STRING, bucketInput, out } from './schemas.js';
+import { BPA_FLAGS, normalizeBpa, readAccountBpa, type AccountBpaState, type BpaFlag } from '../aws-common/bpa.js';
+import { bucketRegion, resolveAccountId, s3For } from '../aws-common/s3.js';
 
 /** A setting that could not be read (AccessDenied, ...): recorded, not fatal. */
 export interface SettingError {

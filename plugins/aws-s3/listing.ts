@@ -5,8 +5,8 @@
 import type { ListObjectVersionsCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
 import { plain, send, toIrunError } from '../aws-common/index.js';
-import { s3For } from './common.js';
 import { OBJECT_BUCKET, OBJECT_REGION, PREFIX, VERSION_ENTRY } from './object-schemas.js';
+import { s3For } from '../aws-common/s3.js';
 
 /** One entry of ListObjectVersions (a version or a delete marker) as plain JSON. */
 export interface VersionEntry {

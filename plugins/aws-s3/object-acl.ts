@@ -4,7 +4,6 @@ import { type ActionContext, type ActionDefinition, defineAction } from '../../e
 import { send } from '../aws-common/index.js';
 import {
   type PlainAcl,
-  bucketOwnerId,
   classifyAcl,
   describeAcl,
   isOwnerOnly,
@@ -12,8 +11,8 @@ import {
   toAccessControlPolicy,
   toPlainAcl,
 } from './acl.js';
-import { s3For } from './common.js';
 import { ACL_SCHEMA, type ObjectRef, objectInput } from './object-schemas.js';
+import { bucketOwnerId, s3For } from '../aws-common/s3.js';
 
 export interface AclScope {
   bucket: string;

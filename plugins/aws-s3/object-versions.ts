@@ -10,10 +10,10 @@ import { Codes, IrunError } from '../../engine/errors.js';
 import { type ActionContext, type ActionDefinition, defineAction } from '../../engine/plugins/api.js';
 import { awsErrorName, plain, send, toIrunError } from '../aws-common/index.js';
 import { copySource } from './bulk.js';
-import { s3For } from './common.js';
 import { type VersionEntry, keyVersions, mergePage } from './listing.js';
 import { MAX_COPY_BYTES, type ObjectRef, objectInput } from './object-schemas.js';
 import { tooLarge } from './restore-deleted.js';
+import { s3For } from '../aws-common/s3.js';
 
 // Single-object helpers
 

@@ -4,8 +4,16 @@ import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
 import { API, type BucketInput, UNCHANGED, requireBefore, s3, sdk } from './bucket-shared.js';
 import { type BpaState, readBpa } from './bucket-state.js';
-import { BPA_FLAGS, BPA_INPUT_SCHEMA, type BpaConfig, bpaDiff, bpaEquals, mergeBpa, normalizeBpa } from './policy.js';
 import { BPA_STATE, bucketInput, changeOutput } from './schemas.js';
+import {
+  BPA_FLAGS,
+  BPA_INPUT_SCHEMA,
+  bpaDiff,
+  bpaEquals,
+  mergeBpa,
+  normalizeBpa,
+  type BpaConfig,
+} from '../aws-common/bpa.js';
 
 export type BpaInput = BucketInput &
   Partial<Record<'blockPublicAcls' | 'ignorePublicAcls' | 'blockPublicPolicy' | 'restrictPublicBuckets', boolean>>;

@@ -10,7 +10,6 @@ import type { PutObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { Codes, IrunError } from '../../engine/errors.js';
 import { type ActionContext, type EvidenceRef, defineAction } from '../../engine/plugins/api.js';
 import { send, toIrunError } from '../aws-common/index.js';
-import { type AclJobResult, runAclJob } from '../aws-s3control/batch.js';
 import { type PlainAcl, classifyAcl, needsReset, ownerOnlyAcl } from './acl.js';
 import {
   EvidenceChunks,
@@ -21,7 +20,6 @@ import {
   isFatal,
   readLines,
 } from './bulk.js';
-import { s3For } from './common.js';
 import { type VersionEntry, chunk, keyVersions, versionPages } from './listing.js';
 import { type AclScope, ENFORCED_REASON, aclScope, getAcl, putAcl } from './object-acl.js';
 import {
@@ -35,6 +33,8 @@ import {
   PREFIX,
 } from './object-schemas.js';
 import { AsyncPool } from './pool.js';
+import { runAclJob, type AclJobResult } from '../aws-common/s3-batch.js';
+import { s3For } from '../aws-common/s3.js';
 
 export interface ResetObjectAclsInput {
   bucket: string;

@@ -16,7 +16,6 @@ import {
   isFatal,
   readLines,
 } from './bulk.js';
-import { s3For } from './common.js';
 import { type VersionEntry, chunk, keyGroups, keyVersions, time, versionPages } from './listing.js';
 import {
   CONCURRENCY,
@@ -30,6 +29,7 @@ import {
   PREFIX,
 } from './object-schemas.js';
 import { AsyncPool } from './pool.js';
+import { s3For } from '../aws-common/s3.js';
 
 export interface RestoreDeletedInput {
   bucket: string;

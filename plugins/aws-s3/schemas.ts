@@ -1,7 +1,7 @@
 /** Input and output schemas shared by the bucket-level actions of aws.s3. */
 import type { JsonSchema } from '../../engine/plugins/api.js';
 import { PLAIN_ACL_SCHEMA } from './acl.js';
-import { BPA_CONFIG_SCHEMA } from './policy.js';
+import { BPA_CONFIG_SCHEMA } from '../aws-common/bpa.js';
 
 export const BUCKET = {
   type: 'string',

@@ -6,15 +6,8 @@
  * one (flags not requested keep their value); its undo restores the old flags, or deletes the
  * configuration when there was none. This setting covers every bucket of the account.
  */
-import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { Codes, IrunError } from '../../engine/errors.js';
-import {
-  defineAction,
-  type ActionContext,
-  type ActionDefinition,
-  type PlannedChange,
-} from '../../engine/plugins/api.js';
-import { client, send } from '../aws-common/index.js';
+import { defineAction, type ActionDefinition, type PlannedChange } from '../../engine/plugins/api.js';
 import {
   BPA_CONFIG_SCHEMA,
   BPA_FLAGS,
@@ -23,8 +16,11 @@ import {
   bpaEquals,
   mergeBpa,
   normalizeBpa,
-  type BpaConfig,
-} from '../aws-s3/policy.js';
+  readAccountBpa,
+  writeAccountBpa,
+  type AccountBpaState,
+} from '../aws-common/bpa.js';
+import { resolveAccountId } from '../aws-common/s3.js';
 
 const DOCS = 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/configuring-block-public-access-account.html';
 const ACCOUNT_ID = {
@@ -32,63 +28,6 @@ const ACCOUNT_ID = {
   pattern: '^\\d{12}$',
   description: "AWS account id; defaults to the run's account, else the caller's (STS GetCallerIdentity).",
 };
-
-/** The account's Block Public Access state: `config` null when none is set. */
-export interface AccountBpaState {
-  accountId: string;
-  configured: boolean;
-  config: BpaConfig | null;
-}
-
-/**
- * The account id to act on: explicit, then the run's `aws.accountId`, then STS GetCallerIdentity
- * (once per run and identity).
- */
-export async function resolveAccountId(ctx: ActionContext, explicit?: string, region?: string): Promise<string> {
-  if (explicit) return explicit;
-  if (ctx.aws.accountId) return ctx.aws.accountId;
-  const key = `aws.sts.accountId|${ctx.aws.profile ?? ''}|${ctx.aws.roleArn ?? ''}`;
-  const cached = ctx.shared.get(key) as string | undefined;
-  if (cached) return cached;
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const c = await client(ctx, STSClient, region ? { region } : {});
-  const out = await send<{ Account?: string }>(c, new GetCallerIdentityCommand({}), ctx);
-  if (!out?.Account)
-    throw new IrunError(Codes.ACTION_FAILED, 'STS GetCallerIdentity returned no account id; pass accountId');
-  ctx.shared.set(key, out.Account);
-  return out.Account;
-}
-
-async function s3control(ctx: ActionContext): Promise<S3ControlClient> {
-  const { S3ControlClient: Ctor } = await import('@aws-sdk/client-s3-control');
-  return client(ctx, Ctor);
-}
-
-/** Read the account-level Block Public Access configuration (absent is a result). */
-export async function readAccountBpa(ctx: ActionContext, accountId: string): Promise<AccountBpaState> {
-  const { GetPublicAccessBlockCommand } = await import('@aws-sdk/client-s3-control');
-  const c = await s3control(ctx);
-  const out = await send<{ PublicAccessBlockConfiguration?: Partial<BpaConfig> }>(
-    c,
-    new GetPublicAccessBlockCommand({ AccountId: accountId }),
-    ctx,
-    { allowNotConfigured: true },
-  );
-  if (!out) return { accountId, configured: false, config: null };
-  return { accountId, configured: true, config: normalizeBpa(out.PublicAccessBlockConfiguration) };
-}
-
-async function writeAccountBpa(ctx: ActionContext, accountId: string, config: BpaConfig | null): Promise<void> {
-  const { PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand } = await import('@aws-sdk/client-s3-control');
-  const c = await s3control(ctx);
-  if (config === null) await send(c, new DeletePublicAccessBlockCommand({ AccountId: accountId }), ctx);
-  else
-    await send(
-      c,
-      new PutPublicAccessBlockCommand({ AccountId: accountId, PublicAccessBlockConfiguration: { ...config } }),
-      ctx,
-    );
-}
 
 const stateSchema = {
   type: 'object',

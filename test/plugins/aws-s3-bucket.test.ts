@@ -37,8 +37,9 @@ import { isReadOnlyCommand } from '../../plugins/aws-common/index.js';
 import { planStatementRemoval } from '../../plugins/aws-s3/bucket-policy.js';
 import { exposureVerdict, type ExposureSettings } from '../../plugins/aws-s3/exposure.js';
 import { bucketActions } from '../../plugins/aws-s3/index.js';
-import { analyzePolicy, type BpaConfig } from '../../plugins/aws-s3/policy.js';
+import { analyzePolicy } from '../../plugins/aws-s3/policy.js';
 import { makeCtx, type TestContext } from '../helpers/ctx.js';
+import { type BpaConfig } from '../../plugins/aws-common/bpa.js';
 
 const s3Mock = mockClient(S3Client);
 const controlMock = mockClient(S3ControlClient);
@@ -193,7 +194,7 @@ describe('aws.s3 bucket actions', () => {
     });
 
     it('loads the SDK only inside functions (type-only imports at top level)', () => {
-      const files = ['plugins/aws-s3', 'plugins/aws-s3control'].flatMap((dir) =>
+      const files = ['plugins/aws-s3', 'plugins/aws-s3control', 'plugins/aws-common'].flatMap((dir) =>
         readdirSync(new URL(`../../${dir}`, import.meta.url))
           .filter((n) => n.endsWith('.ts'))
           .map((n) => `${dir}/${n}`),

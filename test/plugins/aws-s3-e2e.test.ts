@@ -7,7 +7,6 @@ import { expect } from 'chai';
 import { objectActions } from '../../plugins/aws-s3/index.js';
 import type { ResetObjectAclsOutput } from '../../plugins/aws-s3/reset-acls.js';
 import type { RestoreDeletedOutput } from '../../plugins/aws-s3/restore-deleted.js';
-import { s3For } from '../../plugins/aws-s3/common.js';
 import { makeCtx } from '../helpers/ctx.js';
 import {
   ALL_USERS,
@@ -18,6 +17,7 @@ import {
   type S3Server,
   type S3Store,
 } from '../helpers/s3-server.js';
+import { s3For } from '../../plugins/aws-common/s3.js';
 
 const reset = objectActions.resetObjectAcls;
 const restoreDeleted = objectActions.restoreDeleted;

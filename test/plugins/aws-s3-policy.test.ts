@@ -2,13 +2,10 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import {
   analyzePolicy,
-  bpaDiff,
   canonicalJson,
   crossAccountPrincipals,
   hasRestrictingCondition,
   isPublicStatement,
-  mergeBpa,
-  normalizeBpa,
   normalizePrincipal,
   principalAccount,
   statementHash,
@@ -16,6 +13,7 @@ import {
   statementsOf,
   type PolicyStatement,
 } from '../../plugins/aws-s3/policy.js';
+import { bpaDiff, mergeBpa, normalizeBpa } from '../../plugins/aws-common/bpa.js';
 
 const R = 'arn:aws:s3:::b/*';
 const allow = (extra: Partial<PolicyStatement>): PolicyStatement => ({

@@ -10,10 +10,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { IrunError } from '../../engine/errors.js';
 import { compile } from '../../engine/schema/ajv.js';
-import type { BpaConfig } from '../../plugins/aws-s3/policy.js';
-import { accountActions, resolveAccountId } from '../../plugins/aws-s3control/account.js';
+import { accountActions } from '../../plugins/aws-s3control/account.js';
 import { makeCtx, type TestContext } from '../helpers/ctx.js';
 import { READS } from '../helpers/aws-commands.js';
+import type { BpaConfig } from '../../plugins/aws-common/bpa.js';
+import { resolveAccountId } from '../../plugins/aws-common/s3.js';
 
 const controlMock = mockClient(S3ControlClient);
 const stsMock = mockClient(STSClient);

@@ -5,8 +5,9 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import type { IrunError } from '../../engine/errors.js';
 import { compile } from '../../engine/schema/ajv.js';
-import { batchActions, jobToken, partitionOf } from '../../plugins/aws-s3control/batch.js';
+import { batchActions } from '../../plugins/aws-s3control/batch.js';
 import { makeCtx } from '../helpers/ctx.js';
+import { jobToken, partitionOf } from '../../plugins/aws-common/s3-batch.js';
 
 /** Take an own `send` (another file's stub) off a client prototype; returns how to put it back. */
 function setAside(proto: object): () => void {
