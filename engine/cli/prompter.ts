@@ -1,6 +1,7 @@
 /** The interactive human: manual steps and approvals as terminal prompts (@inquirer/prompts). */
 import type { AskSpec } from '../model.js';
 import type { AnswerResult, ApprovalRequest, ApprovalResult, Human, ManualPrompt } from '../run/human.js';
+import { terminalScreen, type Screen } from '../report/screen.js';
 import { palette, safe } from '../report/text.js';
 
 export interface PromptStreams {
@@ -15,12 +16,22 @@ export class TtyHuman implements Human {
   constructor(
     private readonly actor: string,
     streams?: PromptStreams,
+    /** Prompts take the terminal from the spinner here (default: the process's terminal). */
+    private readonly screen: Screen = terminalScreen,
   ) {
     this.io = streams ?? { input: process.stdin, output: process.stdout };
     this.c = palette(!streams && !!process.stdout.isTTY && !process.env.NO_COLOR);
   }
 
-  async answer(p: ManualPrompt): Promise<AnswerResult | undefined> {
+  answer(p: ManualPrompt): Promise<AnswerResult | undefined> {
+    return this.screen.prompt(() => this.ask(p));
+  }
+
+  approve(r: ApprovalRequest): Promise<ApprovalResult | undefined> {
+    return this.screen.prompt(() => this.confirmChange(r));
+  }
+
+  private async ask(p: ManualPrompt): Promise<AnswerResult> {
     const { confirm, select, checkbox, input, number } = await import('@inquirer/prompts');
     const c = this.c;
     const out = this.io.output;
@@ -94,7 +105,7 @@ export class TtyHuman implements Human {
     return { value, actor: this.actor, source: 'prompt', ...(checklist ? { checklist } : {}) };
   }
 
-  async approve(r: ApprovalRequest): Promise<ApprovalResult | undefined> {
+  private async confirmChange(r: ApprovalRequest): Promise<ApprovalResult> {
     const { confirm } = await import('@inquirer/prompts');
     const c = this.c;
     const out = this.io.output;

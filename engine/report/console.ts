@@ -6,6 +6,7 @@
 import type { RunbookDoc } from '../model.js';
 import type { Listener, RunEvent, StepStartEvent } from '../run/events.js';
 import { formatDuration } from '../util/duration.js';
+import { terminalScreen, type Screen } from './screen.js';
 import { palette, safe, summarize, truncate, type Palette } from './text.js';
 
 export interface ConsoleOptions {
@@ -15,6 +16,8 @@ export interface ConsoleOptions {
   /** Spinner on long steps (TTY only). */
   spinner?: boolean;
   verbose?: boolean;
+  /** Where prompts take the terminal from the spinner (default: the process's terminal). */
+  screen?: Screen;
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -36,30 +39,61 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
   let frame = 0;
   const useSpinner = options.spinner !== false && !!out.isTTY;
 
+  // While a prompt owns the terminal: no redraws, and lines wait in `held` until it gives it back.
+  let paused = false;
+  const held: string[] = [];
+
   const write = (line: string) => {
+    if (paused) {
+      held.push(line);
+      return;
+    }
     clearSpin();
     out.write(`${line}\n`);
   };
   const clearSpin = () => {
     if (spinText && useSpinner) out.write('\r\u001b[2K');
   };
-  const stopSpinner = () => {
+  const draw = () => out.write(`\r\u001b[2K${c.cyan(FRAMES[frame])} ${spinText}`);
+  const stopTimer = () => {
     if (spin) clearInterval(spin);
     spin = undefined;
-    clearSpin();
+  };
+  const startTimer = () => {
+    if (spin || paused) return;
+    spin = setInterval(() => {
+      frame = (frame + 1) % FRAMES.length;
+      draw();
+    }, 80);
+    spin.unref();
+  };
+  const stopSpinner = () => {
+    stopTimer();
+    if (!paused) clearSpin();
     spinText = '';
   };
   const startSpinner = (text: string) => {
     if (!useSpinner) return;
     spinText = text;
-    if (!spin) {
-      spin = setInterval(() => {
-        frame = (frame + 1) % FRAMES.length;
-        out.write(`\r\u001b[2K${c.cyan(FRAMES[frame])} ${spinText}`);
-      }, 80);
-      spin.unref();
-    }
+    startTimer();
   };
+  const detach = (options.screen ?? terminalScreen).attach({
+    pause: () => {
+      if (paused) return;
+      stopTimer();
+      clearSpin();
+      paused = true;
+    },
+    resume: () => {
+      if (!paused) return;
+      paused = false;
+      for (const line of held.splice(0)) out.write(`${line}\n`);
+      if (spinText && useSpinner) {
+        draw();
+        startTimer();
+      }
+    },
+  });
 
   const tag = () => (simulated ? c.magenta(' [SIMULATION]') : dryRun ? c.yellow(' [DRY-RUN]') : '');
 
@@ -197,7 +231,12 @@ export function consoleReporter(options: ConsoleOptions): Listener & { close(): 
         break;
     }
   };
-  return Object.assign(listener, { close: stopSpinner });
+  const close = () => {
+    stopSpinner();
+    detach();
+    for (const line of held.splice(0)) out.write(`${line}\n`);
+  };
+  return Object.assign(listener, { close });
 }
 
 /** JSON lines: one event per line on the stream (for --json). */
