@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { Codes, ExitCode, IrunError } from '../../errors.js';
 import { RunStore, runsDir } from '../../run/store.js';
 import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, safe } from '../base.js';
+import { commandAgain } from '../hint.js';
 import { VERSION } from '../version.js';
 
 export default class Undo extends BaseCommand {
@@ -86,8 +87,9 @@ newer ones being reverted first (Block Public Access before a bucket policy).`;
           `${c.red('✖')} undo of ${summary.failed.step} failed: ${safe(summary.failed.message)}\n  stopped: older changes stay in place until this one is reverted`,
         );
       if (summary.waitingFor) {
+        const step = summary.waitingFor.replace(/#\d+$/, '');
         this.log(
-          `${c.yellow('⏸')} undo of ${summary.waitingFor} needs approval. To continue:\n    irun undo ${args.runId} --approve ${summary.waitingFor.replace(/#\d+$/, '')}   (or --yes)`,
+          `${c.yellow('⏸')} undo of ${summary.waitingFor} needs approval. To continue:\n    ${commandAgain('undo', this.argv, ['--approve', step])}\n  or approve every undo this command selects:\n    ${commandAgain('undo', this.argv, ['--yes'])}`,
         );
         this.done(ExitCode.WAITING);
         return;
