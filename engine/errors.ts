@@ -30,6 +30,10 @@ export const Codes = {
   UNBOUNDED_LOOP: 'IRUN_UNBOUNDED_LOOP',
   CHOICE_MISMATCH: 'IRUN_CHOICE_MISMATCH',
   FOREACH_MUTATION: 'IRUN_FOREACH_MUTATION',
+  /** `approve: auto` on a change without a written `reason`. */
+  AUTO_APPROVE_REASON: 'IRUN_AUTO_APPROVE_REASON',
+  /** A change that runs without asking (`approve: auto` with its reason): listed for review. */
+  AUTO_APPROVED: 'IRUN_AUTO_APPROVED',
   // templates at run time
   TEMPLATE_EVAL: 'IRUN_TEMPLATE_EVAL',
   TEMPLATE_UNKNOWN_PATH: 'IRUN_TEMPLATE_UNKNOWN_PATH',

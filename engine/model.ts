@@ -82,6 +82,8 @@ export interface Step {
   retry?: RetrySpec;
   timeout?: string | number;
   approve?: 'required' | 'auto';
+  /** Why the change may run without asking (with `approve: auto`). */
+  reason?: string;
   maxVisits?: number;
   outputs?: Record<string, unknown>;
   aws?: AwsSettings & Record<string, unknown>;

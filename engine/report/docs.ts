@@ -216,7 +216,11 @@ export function renderDocs(doc: RunbookDoc, options: DocsOptions = {}): string {
             '',
           );
           approvals.push({ step, w, reason });
-        } else if (mutate) p('Changes your AWS account without asking (approve: auto).', '');
+        } else if (mutate)
+          p(
+            `Changes your AWS account without asking — auto-approved by the runbook${step.reason ? `: ${step.reason}` : ''}.`,
+            '',
+          );
       } else if (step.forEach !== undefined && step.call !== undefined) {
         p(`Run ${partLink(step.call)} for it, then come back here.`, '');
       }

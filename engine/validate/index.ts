@@ -9,6 +9,7 @@ import { Codes } from '../errors.js';
 import { loadRunbookFile, type Loaded } from '../load/index.js';
 import { Registry } from '../plugins/registry.js';
 import { actionPhase, pluginPhase } from './actions.js';
+import { autoApprovalPhase } from './approval.js';
 import { makeContext, toDiagnostic, type Rule } from './context.js';
 import { stepKindRule, targetsRule, unboundedLoopRule, uniqueIdsRule, unreachableRule } from './rules.js';
 import { schemaPhase } from './schema.js';
@@ -39,6 +40,7 @@ export async function validateRunbook(loaded: Loaded, options: ValidateOptions):
 
   await pluginPhase(ctx, options.registry, options.baseDir ?? path.dirname(path.resolve(loaded.file)));
   await actionPhase(ctx, options.registry);
+  await autoApprovalPhase(ctx, options.registry);
 
   const templates = collectTemplates(ctx);
   const rules: Rule[] = [

@@ -21,6 +21,7 @@ const STEP_KEYS: Record<keyof Step, true> = {
   retry: true,
   timeout: true,
   approve: true,
+  reason: true,
   maxVisits: true,
   outputs: true,
   aws: true,
