@@ -7,6 +7,7 @@ import { Command, Flags } from '@oclif/core';
 import os from 'node:os';
 import { Codes, ExitCode, IrunError } from '../errors.js';
 import { colorEnabled, palette, safe } from '../report/text.js';
+import { signFlags } from './signing.js';
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {};
@@ -114,6 +115,7 @@ export const runFlags = {
   actor: Flags.string({ description: 'Who is running this (default: IRUN_ACTOR, then user@host).' }),
   'no-input': Flags.boolean({ description: 'Never prompt, even on a terminal: missing answers pause the run.' }),
   'run-dir': Flags.string({ description: 'Folder holding run records (default .irun/runs, or IRUN_RUN_DIR).' }),
+  ...signFlags,
   ...awsFlags,
 };
 

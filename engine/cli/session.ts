@@ -13,6 +13,7 @@ import { resolveInputs } from '../run/inputs.js';
 import { RunStore, runsDir } from '../run/store.js';
 import { ChainHuman, PresetHuman, type Human } from '../run/human.js';
 import { loadScenario, resolveScenario, ScenarioHuman, ScenarioSimulator } from '../run/simulate.js';
+import { signerFrom } from './signing.js';
 import { awsSettingsFromFlags, defaultActor, parsePairs, safe } from './base.js';
 import { printDiagnostics } from './diagnostics.js';
 import { TtyHuman } from './prompter.js';
@@ -67,7 +68,11 @@ export async function runWithStore(o: {
   } finally {
     process.removeListener('SIGINT', onSigint);
     (reporter as { close?: () => void }).close?.();
-    store.close();
+    try {
+      await store.settle();
+    } finally {
+      store.close();
+    }
   }
   if (!o.json) printNext(result, store.dir);
   return result;
@@ -176,7 +181,8 @@ export async function execRun(args: ExecArgs, flags: Record<string, any>): Promi
     run: { id: '', actor, dryRun: !!flags['dry-run'], simulated: !!simulator, startedAt: new Date().toISOString() },
   });
   const runId = flags['run-id'] ?? defaultRunId(new Date());
-  const store = RunStore.create(runsDir(flags['run-dir']), runId, { irunVersion: VERSION });
+  const signer = await signerFrom(flags['sign-key'], awsSettingsFromFlags(flags));
+  const store = RunStore.create(runsDir(flags['run-dir']), runId, { irunVersion: VERSION, signer });
   if (scenarioFile) store.setScenario(scenarioFile);
   const result = await runWithStore({
     store,

@@ -156,3 +156,4 @@ export {
   type SerializedError,
 } from '../errors.js';
 export { formatDuration, parseDuration } from '../util/duration.js';
+export { headMessage, publicKeyVerifier, type HeadVerifier, type Signer } from '../util/signing.js';

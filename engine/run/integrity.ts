@@ -11,28 +11,18 @@
  * Signing itself is behind the `Signer` interface: a local Ed25519 key here, a KMS key from the
  * AWS packs (loaded only when asked for).
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { Codes, ExitCode, IrunError } from '../errors.js';
+import { fingerprint, headMessage, publicKeyVerifier, type HeadVerifier, type Signer } from '../util/signing.js';
+
+export { fingerprint, headMessage, publicKeyVerifier, type HeadVerifier, type Signer };
 
 export const HEADS_FILE = 'heads.jsonl';
 /** Files of a run directory that are not evidence. */
 export const RECORD_FILES = new Set(['run.json', 'journal.jsonl', HEADS_FILE, 'lock']);
-
-/** What a signature covers: the run, the journal line number and the hash of that line. */
-export function headMessage(runId: string, seq: number, head: string): Buffer {
-  return Buffer.from(`irun-journal-head:v1\n${runId}\n${seq}\n${head}\n`, 'utf8');
-}
-
-export interface Signer {
-  /** Who signs: a key fingerprint (local key) or the KMS key ARN. */
-  readonly keyId: string;
-  /** `ed25519`, or the KMS signing algorithm (e.g. `ECDSA_SHA_256`). */
-  readonly alg: string;
-  sign(message: Buffer): Promise<Buffer>;
-}
 
 export interface SignedHead {
   seq: number;
@@ -41,17 +31,6 @@ export interface SignedHead {
   keyId: string;
   alg: string;
   sig: string;
-}
-
-/** A verifier for one key: the local public key, or KMS. */
-export interface HeadVerifier {
-  readonly keyId: string;
-  verify(message: Buffer, signature: Buffer, alg: string): Promise<boolean>;
-}
-
-export function fingerprint(publicKey: KeyObject): string {
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  return `sha256:${createHash('sha256').update(der).digest('hex').slice(0, 32)}`;
 }
 
 function readKeyFile(file: string, what: string): string {
@@ -93,29 +72,6 @@ export function fileVerifier(file: string): HeadVerifier {
     throw new IrunError(Codes.SIGN_KEY, `${file} is not a PEM public key`, { exit: ExitCode.USAGE });
   }
   return publicKeyVerifier(key);
-}
-
-export function publicKeyVerifier(key: KeyObject, keyId = fingerprint(key)): HeadVerifier {
-  return {
-    keyId,
-    verify: async (message, signature, alg) => {
-      try {
-        if (alg === 'ed25519') return key.asymmetricKeyType === 'ed25519' && verify(null, message, key, signature);
-        const hash = /SHA_(256|384|512)$/.exec(alg)?.[1];
-        if (!hash) return false;
-        if (alg.startsWith('RSASSA_PSS'))
-          return verify(
-            `sha${hash}`,
-            message,
-            { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: Number(hash) / 8 },
-            signature,
-          );
-        return verify(`sha${hash}`, message, key, signature);
-      } catch {
-        return false;
-      }
-    },
-  };
 }
 
 /** A new Ed25519 key pair as PEM text. */

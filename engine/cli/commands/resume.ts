@@ -5,6 +5,7 @@ import type { Human } from '../../run/human.js';
 import type { ScenarioSimulator } from '../../run/simulate.js';
 import { readRunMeta, RunStore, runsDir } from '../../run/store.js';
 import { awsSettingsFromFlags, BaseCommand, defaultActor, parsePairs, runFlags } from '../base.js';
+import { signerFrom } from '../signing.js';
 import { VERSION } from '../version.js';
 
 export default class Resume extends BaseCommand {
@@ -33,7 +34,8 @@ file that changed since the run began is refused unless --force.`;
     const { loadScenario, ScenarioHuman, ScenarioSimulator } = await import('../../run/simulate.js');
     const { buildHuman, exitCodeOf, runWithStore } = await import('../session.js');
     const { loadForRun } = await import('../runbook.js');
-    const { store, journal } = RunStore.open(runsDir(flags['run-dir']), args.runId, { irunVersion: VERSION });
+    const signer = await signerFrom(flags['sign-key'], awsSettingsFromFlags(flags));
+    const { store, journal } = RunStore.open(runsDir(flags['run-dir']), args.runId, { irunVersion: VERSION, signer });
     try {
       const start = journal.events.find((e) => e.type === 'run.start');
       if (!start || start.type !== 'run.start')

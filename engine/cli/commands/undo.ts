@@ -4,6 +4,7 @@ import { Codes, ExitCode, IrunError } from '../../errors.js';
 import { RunStore, runsDir } from '../../run/store.js';
 import { awsFlags, awsSettingsFromFlags, BaseCommand, defaultActor, safe } from '../base.js';
 import { commandAgain } from '../hint.js';
+import { signerFrom, signFlags } from '../signing.js';
 import { VERSION } from '../version.js';
 
 export default class Undo extends BaseCommand {
@@ -20,6 +21,7 @@ newer ones being reverted first (Block Public Access before a bucket policy).`;
   static override args = { runId: Args.string({ description: 'The run id.', required: true }) };
   static override flags = {
     step: Flags.string({ description: 'Only undo the change of this step (repeatable).', multiple: true }),
+    ...signFlags,
     list: Flags.boolean({ description: 'List what would be undone, change nothing.' }),
     yes: Flags.boolean({ char: 'y', description: 'Approve every undo without asking.' }),
     approve: Flags.string({ description: 'Approve the undo of one step (repeatable).', multiple: true }),
@@ -35,7 +37,8 @@ newer ones being reverted first (Block Public Access before a bucket policy).`;
     const { Registry } = await import('../../plugins/registry.js');
     const { undoableChanges, undoRun } = await import('../../run/undo.js');
     const { buildHuman } = await import('../session.js');
-    const { store, journal } = RunStore.open(runsDir(flags['run-dir']), args.runId, { irunVersion: VERSION });
+    const signer = await signerFrom(flags['sign-key'], awsSettingsFromFlags(flags));
+    const { store, journal } = RunStore.open(runsDir(flags['run-dir']), args.runId, { irunVersion: VERSION, signer });
     try {
       const start = journal.events.find((e) => e.type === 'run.start');
       if (!start || start.type !== 'run.start')
@@ -96,7 +99,11 @@ newer ones being reverted first (Block Public Access before a bucket policy).`;
       }
       this.done(summary.failed || summary.refused.length ? ExitCode.FAILED : ExitCode.OK);
     } finally {
-      store.close();
+      try {
+        await store.settle();
+      } finally {
+        store.close();
+      }
     }
   }
 }

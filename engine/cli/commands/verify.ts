@@ -2,10 +2,10 @@ import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ExitCode, IrunError } from '../../errors.js';
-import { fileVerifier } from '../../run/integrity.js';
 import { runsDir } from '../../run/store.js';
 import { verifyRecord } from '../../run/verify.js';
-import { BaseCommand } from '../base.js';
+import { awsSettingsFromFlags, BaseCommand } from '../base.js';
+import { verifierFrom } from '../signing.js';
 
 export default class Verify extends BaseCommand {
   static override summary =
@@ -25,7 +25,13 @@ Without a key, verify proves only that the record is consistent with itself: who
     'run-dir': Flags.string({ description: 'Folder holding run records (default .irun/runs).' }),
     'public-key': Flags.string({
       description: 'PEM public key the journal heads must be signed with (irun keys init).',
+      exclusive: ['kms-key'],
     }),
+    'kms-key': Flags.string({
+      description: 'KMS key ARN the journal heads must be signed with (needs kms:GetPublicKey).',
+    }),
+    'endpoint-url': Flags.string({ description: 'AWS endpoint for the KMS call (tests, VPC endpoints).' }),
+    profile: Flags.string({ description: 'AWS profile for the KMS call.' }),
   };
 
   async run(): Promise<unknown> {
@@ -35,7 +41,10 @@ Without a key, verify proves only that the record is consistent with itself: who
       throw new IrunError('IRUN_RUN_NOT_FOUND', `no run '${args.runId}' in ${runsDir(flags['run-dir'])}`, {
         exit: ExitCode.FAILED,
       });
-    const verifier = flags['public-key'] ? fileVerifier(flags['public-key']) : undefined;
+    const verifier = await verifierFrom(
+      { publicKey: flags['public-key'], kmsKey: flags['kms-key'] },
+      awsSettingsFromFlags(flags),
+    );
     const result = await verifyRecord(dir, { verifier });
     if (!this.jsonEnabled()) {
       const c = this.color;
