@@ -6,7 +6,18 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Codes, IrunError } from '../../engine/errors.js';
 import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
-import { API, type BucketInput, UNCHANGED, awsNameOf, requireBefore, s3, sdk } from './bucket-shared.js';
+import { defineSetting } from '../aws-common/setting.js';
+import {
+  API,
+  awsNameOf,
+  bucketKey,
+  bucketState,
+  requireBefore,
+  s3,
+  sdk,
+  UNCHANGED,
+  type BucketInput,
+} from './bucket-shared.js';
 import { type PolicyState, readBpa, readPolicy } from './bucket-state.js';
 import { type PolicyDocument, type PolicyStatement, analyzePolicy, canonicalJson, statementsOf } from './policy.js';
 import { ACCOUNT_ID, POLICY_IN, POLICY_STATE, bucketInput, changeOutput, out } from './schemas.js';
@@ -75,38 +86,43 @@ export function blockedByBpa(
   );
 }
 
-export interface PolicyChangeOutput {
-  bucket: string;
-  changed: boolean;
-  before: PolicyState;
-  after: PolicyState;
+/** Write a policy document, or delete the policy when `policy` is null. */
+async function writePolicy(ctx: ActionContext, input: BucketInput, policy: PolicyDocument | null): Promise<void> {
+  const c = await s3(ctx, input);
+  const { PutBucketPolicyCommand, DeleteBucketPolicyCommand } = await sdk();
+  if (policy === null) {
+    await send(c, new DeleteBucketPolicyCommand({ Bucket: input.bucket }), ctx);
+    return;
+  }
+  await send(
+    c,
+    new PutBucketPolicyCommand({
+      Bucket: input.bucket,
+      Policy: JSON.stringify(policy),
+      ConfirmRemoveSelfBucketAccess: false,
+    }),
+    ctx,
+  );
 }
 
-export async function capturePolicy(ctx: ActionContext, input: BucketInput): Promise<PolicyState> {
-  const before = await readPolicy(ctx, await s3(ctx, input), input.bucket);
-  await ctx.evidence.save('bucket-policy-before', before);
-  return before;
-}
+const policySetting = {
+  output: changeOutput(POLICY_STATE),
+  evidence: 'bucket-policy',
+  key: bucketKey,
+  capture: bucketState(readPolicy),
+  read: bucketState(readPolicy),
+  restore: async (ctx: ActionContext, input: BucketInput, b: PolicyState) =>
+    restorePolicy(ctx, await s3(ctx, input), input.bucket, b),
+};
 
-export async function undoPolicy(
-  ctx: ActionContext,
-  input: BucketInput,
-  before: PolicyState | undefined,
-  output: PolicyChangeOutput,
-) {
-  if (!output?.changed) return UNCHANGED;
-  const state = await restorePolicy(ctx, await s3(ctx, input), input.bucket, requireBefore(before ?? output.before));
-  return { restored: true, state };
-}
-
-export const putBucketPolicy = defineAction<BucketInput & { policy: PolicyDocument }, PolicyChangeOutput, PolicyState>({
+export const putBucketPolicy = defineSetting<BucketInput & { policy: PolicyDocument }, PolicyState, PolicyDocument>({
+  ...policySetting,
   title: 'Replace bucket policy',
   description:
     'Replace the bucket policy (PutBucketPolicy, ConfirmRemoveSelfBucketAccess false). Nothing is sent when the policy is already the same. Undo puts the previous policy back, or deletes the policy when there was none.',
   docsUrl: `${API}/API_PutBucketPolicy.html`,
   input: bucketInput({ policy: POLICY_IN }, ['policy']),
   output: changeOutput(POLICY_STATE),
-  effect: 'mutate',
   permissions: ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:GetBucketPublicAccessBlock'],
   example: {
     bucket: 'example-bucket',
@@ -124,75 +140,37 @@ export const putBucketPolicy = defineAction<BucketInput & { policy: PolicyDocume
       ],
     },
   },
-  capture: capturePolicy,
-  async preview(_ctx, input, before) {
-    const b = requireBefore(before);
-    const noop = b.configured && canonicalJson(b.policy) === canonicalJson(input.policy);
-    return {
-      summary: noop
-        ? `Policy of bucket ${input.bucket} is already as requested`
-        : `Replace the policy of bucket ${input.bucket} (${statementsOf(input.policy).length} statements)`,
-      noop,
-      before: b.policy,
-      after: input.policy,
-    };
-  },
-  async run(ctx, input, before) {
-    const b = before ?? (await capturePolicy(ctx, input));
-    if (b.configured && canonicalJson(b.policy) === canonicalJson(input.policy))
-      return { bucket: input.bucket, changed: false, before: b, after: b };
-    const c = await s3(ctx, input);
-    const { PutBucketPolicyCommand } = await sdk();
-    await send(
-      c,
-      new PutBucketPolicyCommand({
-        Bucket: input.bucket,
-        Policy: JSON.stringify(input.policy),
-        ConfirmRemoveSelfBucketAccess: false,
-      }),
-      ctx,
-    );
-    const after = await readPolicy(ctx, c, input.bucket);
-    await ctx.evidence.save('bucket-policy-after', after);
-    return { bucket: input.bucket, changed: true, before: b, after };
-  },
-  reversible: () => true,
-  undo: undoPolicy,
+  desired: (input) => input.policy,
+  isSet: (b, policy) => b.configured && canonicalJson(b.policy) === canonicalJson(policy),
+  put: (ctx, input, policy) => writePolicy(ctx, input, policy),
+  describe: (input, b, policy, noop) => ({
+    summary: noop
+      ? `Policy of bucket ${input.bucket} is already as requested`
+      : `Replace the policy of bucket ${input.bucket} (${statementsOf(policy).length} statements)`,
+    before: b.policy,
+    after: policy,
+  }),
 });
 
-export const deleteBucketPolicy = defineAction<BucketInput, PolicyChangeOutput, PolicyState>({
+export const deleteBucketPolicy = defineSetting<BucketInput, PolicyState, null>({
+  ...policySetting,
   title: 'Delete bucket policy',
   description: 'Delete the bucket policy. Undo puts it back (after any Block Public Access step was undone).',
   docsUrl: `${API}/API_DeleteBucketPolicy.html`,
   input: bucketInput(),
   output: changeOutput(POLICY_STATE),
-  effect: 'mutate',
   permissions: ['s3:GetBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketPolicy', 's3:GetBucketPublicAccessBlock'],
   example: { bucket: 'example-bucket' },
-  capture: capturePolicy,
-  async preview(_ctx, input, before) {
-    const b = requireBefore(before);
-    return {
-      summary: b.configured
-        ? `Delete the policy of bucket ${input.bucket} (${statementsOf(b.policy).length} statements)`
-        : `Bucket ${input.bucket} has no policy`,
-      noop: !b.configured,
-      before: b.policy,
-      after: null,
-    };
-  },
-  async run(ctx, input, before) {
-    const b = before ?? (await capturePolicy(ctx, input));
-    if (!b.configured) return { bucket: input.bucket, changed: false, before: b, after: b };
-    const c = await s3(ctx, input);
-    const { DeleteBucketPolicyCommand } = await sdk();
-    await send(c, new DeleteBucketPolicyCommand({ Bucket: input.bucket }), ctx);
-    const after = await readPolicy(ctx, c, input.bucket);
-    await ctx.evidence.save('bucket-policy-after', after);
-    return { bucket: input.bucket, changed: true, before: b, after };
-  },
-  reversible: () => true,
-  undo: undoPolicy,
+  desired: () => null,
+  isSet: (b) => !b.configured,
+  put: (ctx, input) => writePolicy(ctx, input, null),
+  describe: (input, b) => ({
+    summary: b.configured
+      ? `Delete the policy of bucket ${input.bucket} (${statementsOf(b.policy).length} statements)`
+      : `Bucket ${input.bucket} has no policy`,
+    before: b.policy,
+    after: null,
+  }),
 });
 
 // removePublicPolicyStatements

@@ -1,8 +1,9 @@
 /** The default-encryption action of aws.s3, with undo. */
 import { Codes, IrunError } from '../../engine/errors.js';
-import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
+import type { ActionContext } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
-import { type BucketInput, UNCHANGED, requireBefore, s3, sdk } from './bucket-shared.js';
+import { defineSetting } from '../aws-common/setting.js';
+import { bucketKey, bucketState, s3, sdk, type BucketInput } from './bucket-shared.js';
 import { type EncryptionState, readEncryption } from './bucket-state.js';
 import { ENCRYPTION_STATE, bucketInput, changeOutput } from './schemas.js';
 
@@ -10,12 +11,6 @@ export interface EncryptionInput extends BucketInput {
   sseAlgorithm?: 'aws:kms' | 'AES256';
   kmsKeyArn?: string;
   bucketKeyEnabled?: boolean;
-}
-export interface EncryptionOutput {
-  bucket: string;
-  changed: boolean;
-  before: EncryptionState;
-  after: EncryptionState;
 }
 
 export interface SseRule {
@@ -55,13 +50,29 @@ export function sameRule(current: Record<string, unknown> | undefined, desired: 
   );
 }
 
-export async function captureEncryption(ctx: ActionContext, input: BucketInput): Promise<EncryptionState> {
-  const before = await readEncryption(ctx, await s3(ctx, input), input.bucket);
-  await ctx.evidence.save('encryption-before', before);
-  return before;
+/** Write the rules, or delete the configuration when there are none. */
+async function writeEncryption(ctx: ActionContext, input: BucketInput, rules: unknown[]): Promise<void> {
+  const c = await s3(ctx, input);
+  const { PutBucketEncryptionCommand, DeleteBucketEncryptionCommand } = await sdk();
+  if (rules.length === 0) await send(c, new DeleteBucketEncryptionCommand({ Bucket: input.bucket }), ctx);
+  else
+    await send(
+      c,
+      new PutBucketEncryptionCommand({
+        Bucket: input.bucket,
+        ServerSideEncryptionConfiguration: { Rules: rules as never },
+      }),
+      ctx,
+    );
 }
 
-export const putBucketEncryption = defineAction<EncryptionInput, EncryptionOutput, EncryptionState>({
+function ruleText(rule: SseRule, noop: boolean, bucket: string): string {
+  const sse = rule.ApplyServerSideEncryptionByDefault;
+  if (noop) return `Default encryption of bucket ${bucket} is already ${sse?.SSEAlgorithm}`;
+  return `Set default encryption of bucket ${bucket} to ${sse?.SSEAlgorithm}${sse?.KMSMasterKeyID ? ` with key ${sse.KMSMasterKeyID}` : ''}`;
+}
+
+export const putBucketEncryption = defineSetting<EncryptionInput, EncryptionState, SseRule>({
   title: 'Set bucket default encryption',
   description:
     'Set default encryption: SSE-KMS with a customer key (kmsKeyArn; bucket key on by default) or SSE-S3 (AES256, the default without a key). Nothing is sent when the rule is already in place. Undo restores the previous rules, or deletes the configuration (back to SSE-S3) when there was none.',
@@ -81,66 +92,22 @@ export const putBucketEncryption = defineAction<EncryptionInput, EncryptionOutpu
     bucketKeyEnabled: { type: 'boolean', description: 'S3 Bucket Key for SSE-KMS (default true).' },
   }),
   output: changeOutput(ENCRYPTION_STATE),
-  effect: 'mutate',
   // DeleteBucketEncryption (undo) is authorized by s3:PutEncryptionConfiguration.
   permissions: ['s3:GetEncryptionConfiguration', 's3:PutEncryptionConfiguration'],
   example: {
     bucket: 'example-bucket',
     kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   },
-  capture: captureEncryption,
-  async preview(_ctx, input, before) {
-    const b = requireBefore(before);
-    const rule = encryptionRule(input);
-    const noop = b.configured && sameRule(b.rules[0], rule);
-    return {
-      summary: noop
-        ? `Default encryption of bucket ${input.bucket} is already ${rule.ApplyServerSideEncryptionByDefault?.SSEAlgorithm}`
-        : `Set default encryption of bucket ${input.bucket} to ${rule.ApplyServerSideEncryptionByDefault?.SSEAlgorithm}${rule.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID ? ` with key ${rule.ApplyServerSideEncryptionByDefault.KMSMasterKeyID}` : ''}`,
-      noop,
-      before: b,
-      after: { configured: true, rules: [rule] },
-    };
-  },
-  async run(ctx, input, before) {
-    const rule = encryptionRule(input);
-    const b = before ?? (await captureEncryption(ctx, input));
-    if (b.configured && sameRule(b.rules[0], rule))
-      return { bucket: input.bucket, changed: false, before: b, after: b };
-    const c = await s3(ctx, input);
-    const { PutBucketEncryptionCommand } = await sdk();
-    await send(
-      c,
-      new PutBucketEncryptionCommand({
-        Bucket: input.bucket,
-        ServerSideEncryptionConfiguration: { Rules: [rule as never] },
-      }),
-      ctx,
-    );
-    const after = await readEncryption(ctx, c, input.bucket);
-    await ctx.evidence.save('encryption-after', after);
-    return { bucket: input.bucket, changed: true, before: b, after };
-  },
-  reversible: () => true,
-  async undo(ctx, input, before, output) {
-    if (!output?.changed) return UNCHANGED;
-    const b = requireBefore(before ?? output.before);
-    const c = await s3(ctx, input);
-    const { PutBucketEncryptionCommand, DeleteBucketEncryptionCommand } = await sdk();
-    if (b.configured && b.rules.length > 0) {
-      await send(
-        c,
-        new PutBucketEncryptionCommand({
-          Bucket: input.bucket,
-          ServerSideEncryptionConfiguration: { Rules: b.rules as never },
-        }),
-        ctx,
-      );
-    } else {
-      await send(c, new DeleteBucketEncryptionCommand({ Bucket: input.bucket }), ctx);
-    }
-    return { restored: true, state: await readEncryption(ctx, c, input.bucket) };
-  },
+  evidence: 'encryption',
+  key: bucketKey,
+  capture: bucketState(readEncryption),
+  read: bucketState(readEncryption),
+  desired: (input) => encryptionRule(input),
+  isSet: (b, rule) => b.configured && sameRule(b.rules[0], rule),
+  put: (ctx, input, rule) => writeEncryption(ctx, input, [rule]),
+  restore: (ctx, input, b) => writeEncryption(ctx, input, b.configured ? b.rules : []),
+  describe: (input, _b, rule, noop) => ({
+    summary: ruleText(rule, noop, input.bucket),
+    after: { configured: true, rules: [rule] },
+  }),
 });
-
-// exposureSnapshot

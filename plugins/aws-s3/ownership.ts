@@ -1,9 +1,10 @@
 /** The Object Ownership action of aws.s3 (BucketOwnerEnforced disables ACLs), with undo. */
 import { Codes, IrunError } from '../../engine/errors.js';
-import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
+import type { ActionContext } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
+import { defineSetting } from '../aws-common/setting.js';
 import { type PlainAcl, type PlainGrant, describeAcl } from './acl.js';
-import { type BucketInput, UNCHANGED, awsNameOf, requireBefore, s3, sdk } from './bucket-shared.js';
+import { awsNameOf, bucketKey, bucketState, s3, sdk, type BucketInput } from './bucket-shared.js';
 import { type OwnershipState, readAcl, readOwnership } from './bucket-state.js';
 import { OWNERSHIP_STATE, bucketInput, changeOutput } from './schemas.js';
 
@@ -15,12 +16,6 @@ export interface OwnershipInput extends BucketInput {
 export interface OwnershipBefore extends OwnershipState {
   /** The bucket ACL at capture time (null when it could not be read). */
   acl: PlainAcl | null;
-}
-export interface OwnershipOutput {
-  bucket: string;
-  changed: boolean;
-  before: OwnershipState;
-  after: OwnershipState;
 }
 
 /** Grants that make S3 refuse BucketOwnerEnforced: anything but the owner's own grant. */
@@ -44,12 +39,51 @@ export async function captureOwnership(ctx: ActionContext, input: BucketInput): 
       },
     );
   }
-  const before = { ...ownership, acl };
-  await ctx.evidence.save('ownership-controls-before', before);
-  return before;
+  return { ...ownership, acl };
 }
 
-export const putBucketOwnershipControls = defineAction<OwnershipInput, OwnershipOutput, OwnershipBefore>({
+function conflictError(bucket: string, acl: PlainAcl | null, cause: unknown): IrunError {
+  const grants = describeAcl({ grants: aclConflicts(acl) });
+  return new IrunError(
+    Codes.OWNERSHIP_ACL_CONFLICT,
+    `cannot disable ACLs on bucket ${bucket}: its bucket ACL grants access to others than the owner${grants.length ? ` (${grants.join(', ')})` : ''}. ` +
+      'Remove those grants first (aws.s3.putBucketAcl with removeCrossAccount: true), then retry.',
+    {
+      cause,
+      details: { bucket, grants },
+      suggestions: ['aws.s3.putBucketAcl { removeCrossAccount: true }'],
+    },
+  );
+}
+
+/** Write Object Ownership, or delete the ownership controls when `ownership` is null. */
+async function writeOwnership(ctx: ActionContext, input: BucketInput, ownership: string | null): Promise<void> {
+  const c = await s3(ctx, input);
+  const { PutBucketOwnershipControlsCommand, DeleteBucketOwnershipControlsCommand } = await sdk();
+  if (ownership === null) {
+    await send(c, new DeleteBucketOwnershipControlsCommand({ Bucket: input.bucket }), ctx);
+    return;
+  }
+  await send(
+    c,
+    new PutBucketOwnershipControlsCommand({
+      Bucket: input.bucket,
+      OwnershipControls: { Rules: [{ ObjectOwnership: ownership as 'BucketOwnerEnforced' }] },
+    }),
+    ctx,
+  );
+}
+
+function ownershipSummary(input: OwnershipInput, b: OwnershipBefore, desired: string, noop: boolean): string {
+  if (noop) return `Object Ownership of bucket ${input.bucket} is already ${desired}`;
+  const conflicts = desired === 'BucketOwnerEnforced' ? aclConflicts(b.acl) : [];
+  return (
+    `Set Object Ownership of bucket ${input.bucket} to ${desired} (was ${b.objectOwnership ?? 'not configured'})` +
+    (conflicts.length ? ` — will fail: the bucket ACL grants ${describeAcl({ grants: conflicts }).join(', ')}` : '')
+  );
+}
+
+export const putBucketOwnershipControls = defineSetting<OwnershipInput, OwnershipBefore, string, OwnershipState>({
   title: 'Disable ACLs (Object Ownership)',
   description:
     'Set Object Ownership, by default BucketOwnerEnforced, which disables every bucket and object ACL. S3 refuses it (InvalidBucketAclWithObjectOwnership, mapped to IRUN_OWNERSHIP_ACL_CONFLICT) while the bucket ACL grants access to anyone but the owner: remove those grants first (putBucketAcl with removeCrossAccount). Undo restores the previous setting, or deletes the ownership controls when there were none.',
@@ -58,83 +92,31 @@ export const putBucketOwnershipControls = defineAction<OwnershipInput, Ownership
     objectOwnership: { type: 'string', enum: OWNERSHIP_VALUES, description: 'Default BucketOwnerEnforced.' },
   }),
   output: changeOutput(OWNERSHIP_STATE),
-  effect: 'mutate',
   // DeleteBucketOwnershipControls (undo) is authorized by s3:PutBucketOwnershipControls.
   permissions: ['s3:GetBucketOwnershipControls', 's3:PutBucketOwnershipControls', 's3:GetBucketAcl'],
   example: { bucket: 'example-bucket', objectOwnership: 'BucketOwnerEnforced' },
+  evidence: 'ownership-controls',
+  key: bucketKey,
   capture: captureOwnership,
-  async preview(_ctx, input, before) {
-    const b = requireBefore(before);
-    const desired = input.objectOwnership ?? 'BucketOwnerEnforced';
-    const noop = b.objectOwnership === desired;
-    const conflicts = desired === 'BucketOwnerEnforced' ? aclConflicts(b.acl) : [];
-    return {
-      summary: noop
-        ? `Object Ownership of bucket ${input.bucket} is already ${desired}`
-        : `Set Object Ownership of bucket ${input.bucket} to ${desired} (was ${b.objectOwnership ?? 'not configured'})` +
-          (conflicts.length
-            ? ` — will fail: the bucket ACL grants ${describeAcl({ grants: conflicts }).join(', ')}`
-            : ''),
-      noop,
-      before: { configured: b.configured, objectOwnership: b.objectOwnership },
-      after: { configured: true, objectOwnership: desired },
-      details: { conflictingGrants: describeAcl({ grants: conflicts }) },
-    };
-  },
-  async run(ctx, input, before) {
-    const b = before ?? (await captureOwnership(ctx, input));
-    const desired = input.objectOwnership ?? 'BucketOwnerEnforced';
-    const was: OwnershipState = { configured: b.configured, objectOwnership: b.objectOwnership };
-    if (b.objectOwnership === desired) return { bucket: input.bucket, changed: false, before: was, after: was };
-    const c = await s3(ctx, input);
-    const { PutBucketOwnershipControlsCommand } = await sdk();
+  read: bucketState(readOwnership),
+  shown: (b) => ({ configured: b.configured, objectOwnership: b.objectOwnership }),
+  desired: (input) => input.objectOwnership ?? 'BucketOwnerEnforced',
+  isSet: (b, desired) => b.objectOwnership === desired,
+  async put(ctx, input, desired, b) {
     try {
-      await send(
-        c,
-        new PutBucketOwnershipControlsCommand({
-          Bucket: input.bucket,
-          OwnershipControls: { Rules: [{ ObjectOwnership: desired as 'BucketOwnerEnforced' }] },
-        }),
-        ctx,
-      );
+      await writeOwnership(ctx, input, desired);
     } catch (err) {
-      if (awsNameOf(err) === 'InvalidBucketAclWithObjectOwnership') {
-        const grants = describeAcl({ grants: aclConflicts(b.acl) });
-        throw new IrunError(
-          Codes.OWNERSHIP_ACL_CONFLICT,
-          `cannot disable ACLs on bucket ${input.bucket}: its bucket ACL grants access to others than the owner${grants.length ? ` (${grants.join(', ')})` : ''}. ` +
-            'Remove those grants first (aws.s3.putBucketAcl with removeCrossAccount: true), then retry.',
-          {
-            cause: err,
-            details: { bucket: input.bucket, grants },
-            suggestions: ['aws.s3.putBucketAcl { removeCrossAccount: true }'],
-          },
-        );
-      }
+      if (awsNameOf(err) === 'InvalidBucketAclWithObjectOwnership') throw conflictError(input.bucket, b.acl, err);
       throw err;
     }
-    const after = await readOwnership(ctx, c, input.bucket);
-    await ctx.evidence.save('ownership-controls-after', after);
-    return { bucket: input.bucket, changed: true, before: was, after };
   },
-  reversible: () => true,
-  async undo(ctx, input, before, output) {
-    if (!output?.changed) return UNCHANGED;
-    const b = requireBefore<OwnershipState>(before ?? output.before);
-    const c = await s3(ctx, input);
-    const { PutBucketOwnershipControlsCommand, DeleteBucketOwnershipControlsCommand } = await sdk();
-    if (b.configured && b.objectOwnership) {
-      await send(
-        c,
-        new PutBucketOwnershipControlsCommand({
-          Bucket: input.bucket,
-          OwnershipControls: { Rules: [{ ObjectOwnership: b.objectOwnership as 'ObjectWriter' }] },
-        }),
-        ctx,
-      );
-    } else {
-      await send(c, new DeleteBucketOwnershipControlsCommand({ Bucket: input.bucket }), ctx);
-    }
-    return { restored: true, state: await readOwnership(ctx, c, input.bucket) };
-  },
+  restore: (ctx, input, b) => writeOwnership(ctx, input, b.configured && b.objectOwnership ? b.objectOwnership : null),
+  describe: (input, b, desired, noop) => ({
+    summary: ownershipSummary(input, b, desired, noop),
+    before: { configured: b.configured, objectOwnership: b.objectOwnership },
+    after: { configured: true, objectOwnership: desired },
+    details: {
+      conflictingGrants: describeAcl({ grants: desired === 'BucketOwnerEnforced' ? aclConflicts(b.acl) : [] }),
+    },
+  }),
 });

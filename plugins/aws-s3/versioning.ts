@@ -1,72 +1,42 @@
 /** The versioning action of aws.s3: enable or suspend (versioning can never be removed again). */
 import { Codes, IrunError } from '../../engine/errors.js';
-import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
+import type { ActionContext } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
-import { type BucketInput, UNCHANGED, requireBefore, s3, sdk } from './bucket-shared.js';
-import { type VersioningState, readVersioning } from './bucket-state.js';
+import { defineSetting } from '../aws-common/setting.js';
+import { bucketKey, bucketState, s3, sdk, type BucketInput } from './bucket-shared.js';
+import { readVersioning, type VersioningState } from './bucket-state.js';
 import { VERSIONING_STATE, bucketInput, changeOutput } from './schemas.js';
-
-export interface VersioningOutput {
-  bucket: string;
-  changed: boolean;
-  before: VersioningState;
-  after: VersioningState;
-}
 
 export const NEVER_REMOVED =
   'versioning can be suspended but never removed: the bucket was not versioned before this step, so undo cannot return it to that state';
 
-export async function captureVersioning(ctx: ActionContext, input: BucketInput): Promise<VersioningState> {
-  const before = await readVersioning(ctx, await s3(ctx, input), input.bucket);
-  await ctx.evidence.save('versioning-before', before);
-  return before;
+async function writeVersioning(ctx: ActionContext, input: BucketInput, status: 'Enabled' | 'Suspended') {
+  const { PutBucketVersioningCommand } = await sdk();
+  const c = await s3(ctx, input);
+  await send(
+    c,
+    new PutBucketVersioningCommand({ Bucket: input.bucket, VersioningConfiguration: { Status: status } }),
+    ctx,
+  );
 }
 
-export const putBucketVersioning = defineAction<BucketInput, VersioningOutput, VersioningState>({
+export const putBucketVersioning = defineSetting<BucketInput, VersioningState, 'Enabled'>({
   title: 'Enable bucket versioning',
   description:
     'Enable versioning so overwritten and deleted objects can be recovered. Nothing is sent when it is already enabled. Versioning can only be suspended, never removed: undo suspends it when it was suspended before, and is not possible when the bucket was never versioned. Wait about 15 minutes after first enabling it before writing objects.',
   docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html',
   input: bucketInput(),
   output: changeOutput(VERSIONING_STATE),
-  effect: 'mutate',
   permissions: ['s3:GetBucketVersioning', 's3:PutBucketVersioning'],
   example: { bucket: 'example-bucket' },
-  capture: captureVersioning,
-  async preview(_ctx, input, before) {
-    const b = requireBefore(before);
-    const noop = b.status === 'Enabled';
-    return {
-      summary: noop
-        ? `Versioning of bucket ${input.bucket} is already enabled`
-        : `Enable versioning on bucket ${input.bucket} (was ${b.status ?? 'never enabled'})`,
-      noop,
-      before: b,
-      after: { status: 'Enabled', mfaDelete: b.mfaDelete },
-      details: b.status === null ? { reversible: NEVER_REMOVED } : undefined,
-    };
-  },
-  async run(ctx, input, before) {
-    const b = before ?? (await captureVersioning(ctx, input));
-    if (b.status === 'Enabled') return { bucket: input.bucket, changed: false, before: b, after: b };
-    const c = await s3(ctx, input);
-    const { PutBucketVersioningCommand } = await sdk();
-    await send(
-      c,
-      new PutBucketVersioningCommand({ Bucket: input.bucket, VersioningConfiguration: { Status: 'Enabled' } }),
-      ctx,
-    );
-    const after = await readVersioning(ctx, c, input.bucket);
-    await ctx.evidence.save('versioning-after', after);
-    return { bucket: input.bucket, changed: true, before: b, after };
-  },
-  reversible(_input, before, output) {
-    if (!output?.changed) return true;
-    return (before ?? output.before).status === null ? NEVER_REMOVED : true;
-  },
-  async undo(ctx, input, before, output) {
-    if (!output?.changed) return UNCHANGED;
-    const b = requireBefore(before ?? output.before);
+  evidence: 'versioning',
+  key: bucketKey,
+  capture: bucketState(readVersioning),
+  read: bucketState(readVersioning),
+  desired: () => 'Enabled',
+  isSet: (b) => b.status === 'Enabled',
+  put: (ctx, input) => writeVersioning(ctx, input, 'Enabled'),
+  async restore(ctx, input, b) {
     if (b.status === null) {
       throw new IrunError(Codes.NOT_REVERSIBLE, `cannot undo: ${NEVER_REMOVED} (bucket ${input.bucket})`, {
         suggestions: [
@@ -74,13 +44,14 @@ export const putBucketVersioning = defineAction<BucketInput, VersioningOutput, V
         ],
       });
     }
-    const c = await s3(ctx, input);
-    const { PutBucketVersioningCommand } = await sdk();
-    await send(
-      c,
-      new PutBucketVersioningCommand({ Bucket: input.bucket, VersioningConfiguration: { Status: 'Suspended' } }),
-      ctx,
-    );
-    return { restored: true, state: await readVersioning(ctx, c, input.bucket) };
+    await writeVersioning(ctx, input, 'Suspended');
   },
+  describe: (input, b, _desired, noop) => ({
+    summary: noop
+      ? `Versioning of bucket ${input.bucket} is already enabled`
+      : `Enable versioning on bucket ${input.bucket} (was ${b.status ?? 'never enabled'})`,
+    after: { status: 'Enabled', mfaDelete: b.mfaDelete },
+    details: b.status === null ? { reversible: NEVER_REMOVED } : undefined,
+  }),
+  irreversible: (b) => (b.status === null ? NEVER_REMOVED : undefined),
 });
