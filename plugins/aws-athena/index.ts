@@ -3,8 +3,7 @@
  * read-only query, run the runbook's standard data-event queries, and create the CloudTrail table
  * with partition projection when it does not exist yet.
  */
-import { Codes, IrunError } from '../../engine/errors.js';
-import { defineAction, definePlugin, type ActionContext } from '../../engine/plugins/api.js';
+import { defineAction, definePlugin, type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { awsErrorName, client, toIrunError } from '../aws-common/index.js';
 import {
   DEFAULT_MAX_ROWS,

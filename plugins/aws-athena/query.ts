@@ -4,8 +4,7 @@
  * rows keyed by column. Values reach the SQL only through ExecutionParameters.
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
-import { Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { client, send, toIrunError } from '../aws-common/index.js';
 
 export type SqlParameter = string | number | boolean;

@@ -5,7 +5,7 @@
  * DDL cannot take parameters, so every identifier and value spliced into it is validated against
  * a strict pattern first. The queries take their values only as execution parameters.
  */
-import { Codes, IrunError } from '../../engine/errors.js';
+import { Codes, IrunError } from '../../engine/plugins/api.js';
 
 export const PATTERNS = {
   identifier: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,

@@ -3,8 +3,7 @@
  * the Part 2 verification. Event history holds management events only (90 days, one region per
  * call); object-level data events (GetObject, PutObjectAcl, ...) are in Athena (aws.athena).
  */
-import { Codes, IrunError } from '../../engine/errors.js';
-import { defineAction, definePlugin } from '../../engine/plugins/api.js';
+import { defineAction, definePlugin, Codes, IrunError } from '../../engine/plugins/api.js';
 import { client, plain, resolveRegion, toIrunError } from '../aws-common/index.js';
 
 /** S3 bucket-configuration changes (management events, in the bucket's region). */

@@ -7,8 +7,7 @@
  * loads the AWS SDK.
  */
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { awsErrorCode, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, awsErrorCode, IrunError } from '../../engine/plugins/api.js';
 
 export const DEFAULT_REGION = 'us-east-1';
 

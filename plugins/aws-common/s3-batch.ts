@@ -7,8 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JobDescriptor, JobStatus } from '@aws-sdk/client-s3-control';
-import { Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { client, plain, send } from './index.js';
 import { bucketOwnerId, bucketRegion, resolveAccountId, s3For } from './s3.js';
 

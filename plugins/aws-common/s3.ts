@@ -3,8 +3,7 @@
  * owner's canonical id, and the account id to act on.
  */
 import type { Owner, S3Client } from '@aws-sdk/client-s3';
-import { Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { client, send } from './index.js';
 
 /** GetBucketLocation's LocationConstraint to a region: null/'' is us-east-1, 'EU' is eu-west-1. */

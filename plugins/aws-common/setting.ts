@@ -12,13 +12,14 @@
  * The output is `{ ...key, changed, before, after }`, where `key` names the resource (bucket or
  * account).
  */
-import { Codes, IrunError } from '../../engine/errors.js';
 import {
   defineAction,
   type ActionContext,
   type ActionDefinition,
   type JsonSchema,
   type PlannedChange,
+  Codes,
+  IrunError,
 } from '../../engine/plugins/api.js';
 
 /** What undo returns when the step changed nothing. */

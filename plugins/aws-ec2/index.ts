@@ -3,8 +3,7 @@
  * key evidence (Part 3).
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { Codes, IrunError } from '../../engine/errors.js';
-import { defineAction, definePlugin, type ActionContext } from '../../engine/plugins/api.js';
+import { defineAction, definePlugin, type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { client, plain, send, toIrunError } from '../aws-common/index.js';
 
 type Sdk = typeof import('@aws-sdk/client-ec2');

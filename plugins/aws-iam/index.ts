@@ -6,8 +6,14 @@
  * read the state just before changing it, save it as evidence, and undo restores it.
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { Codes, IrunError } from '../../engine/errors.js';
-import { defineAction, definePlugin, type ActionContext, type ActionDefinition } from '../../engine/plugins/api.js';
+import {
+  defineAction,
+  definePlugin,
+  type ActionContext,
+  type ActionDefinition,
+  Codes,
+  IrunError,
+} from '../../engine/plugins/api.js';
 import { client, decodePolicy, plain, send, toIrunError } from '../aws-common/index.js';
 
 type Sdk = typeof import('@aws-sdk/client-iam');

@@ -1,6 +1,5 @@
 /** The bucket ACL action of aws.s3: replace the ACL (or drop public and cross-account grants), with undo. */
-import { Codes, IrunError } from '../../engine/errors.js';
-import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
+import { type ActionContext, defineAction, Codes, IrunError } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
 import {
   type PlainAcl,

@@ -3,8 +3,7 @@
  * Undo puts the captured policy back (or deletes it again when there was none).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Codes, IrunError } from '../../engine/errors.js';
-import { type ActionContext, defineAction } from '../../engine/plugins/api.js';
+import { type ActionContext, defineAction, Codes, IrunError } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
 import { defineSetting } from '../aws-common/setting.js';
 import {

@@ -1,7 +1,6 @@
 /** Small helpers shared by the bucket-level actions of aws.s3. */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, IrunError } from '../../engine/plugins/api.js';
 import { s3For } from '../aws-common/s3.js';
 
 export { requireBefore, UNCHANGED } from '../aws-common/setting.js';

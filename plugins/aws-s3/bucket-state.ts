@@ -1,7 +1,6 @@
 /** Readers of bucket settings, shared by the read actions, capture, after-reads and the exposure snapshot. */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { plain, send } from '../aws-common/index.js';
 import { type PlainAcl, toPlainAcl } from './acl.js';
 import { sdk } from './bucket-shared.js';

@@ -3,8 +3,7 @@
  * numbered JSON-lines evidence per page (undo reads them back).
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { type Code, Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext, EvidenceRef } from '../../engine/plugins/api.js';
+import { type ActionContext, type EvidenceRef, type Code, Codes, IrunError } from '../../engine/plugins/api.js';
 import { ERROR_SAMPLES, FAIL_FAST_AFTER } from './object-schemas.js';
 
 export interface FailureSample {

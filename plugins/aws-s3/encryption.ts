@@ -1,6 +1,5 @@
 /** The default-encryption action of aws.s3, with undo. */
-import { Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
 import { defineSetting } from '../aws-common/setting.js';
 import { bucketKey, bucketState, s3, sdk, type BucketInput } from './bucket-shared.js';

@@ -1,6 +1,5 @@
 /** exposureSnapshot: one read of every access setting of a bucket with a verdict on public and shared access. */
-import { IrunError } from '../../engine/errors.js';
-import { defineAction } from '../../engine/plugins/api.js';
+import { defineAction, IrunError } from '../../engine/plugins/api.js';
 import { plain } from '../aws-common/index.js';
 import { type PlainAcl, grantLabel, isCrossAccountGrant, isPublicGrant } from './acl.js';
 import { type BucketInput } from './bucket-shared.js';

@@ -6,8 +6,7 @@ import type {
   ListObjectVersionsCommandOutput,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { Codes, IrunError } from '../../engine/errors.js';
-import { type ActionContext, type ActionDefinition, defineAction } from '../../engine/plugins/api.js';
+import { type ActionContext, type ActionDefinition, defineAction, Codes, IrunError } from '../../engine/plugins/api.js';
 import { awsErrorName, plain, send, toIrunError } from '../aws-common/index.js';
 import { copySource } from './bulk.js';
 import { type VersionEntry, keyVersions, mergePage } from './listing.js';

@@ -1,6 +1,5 @@
 /** The Object Ownership action of aws.s3 (BucketOwnerEnforced disables ACLs), with undo. */
-import { Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
 import { defineSetting } from '../aws-common/setting.js';
 import { type PlainAcl, type PlainGrant, describeAcl } from './acl.js';

@@ -7,8 +7,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { PutObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { Codes, IrunError } from '../../engine/errors.js';
-import { type ActionContext, type EvidenceRef, defineAction } from '../../engine/plugins/api.js';
+import { type ActionContext, type EvidenceRef, defineAction, Codes, IrunError } from '../../engine/plugins/api.js';
 import { send, toIrunError } from '../aws-common/index.js';
 import { type PlainAcl, classifyAcl, needsReset, ownerOnlyAcl } from './acl.js';
 import {

@@ -3,8 +3,7 @@
  * prior version over the current one or removing the delete marker; before-states as evidence.
  */
 import type { CopyObjectCommandOutput, DeleteObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { Codes, IrunError } from '../../engine/errors.js';
-import { type ActionContext, type EvidenceRef, defineAction } from '../../engine/plugins/api.js';
+import { type ActionContext, type EvidenceRef, defineAction, Codes, IrunError } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
 import {
   EvidenceChunks,

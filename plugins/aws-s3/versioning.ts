@@ -1,6 +1,5 @@
 /** The versioning action of aws.s3: enable or suspend (versioning can never be removed again). */
-import { Codes, IrunError } from '../../engine/errors.js';
-import type { ActionContext } from '../../engine/plugins/api.js';
+import { type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { send } from '../aws-common/index.js';
 import { defineSetting } from '../aws-common/setting.js';
 import { bucketKey, bucketState, s3, sdk, type BucketInput } from './bucket-shared.js';

@@ -1,7 +1,5 @@
 /** core — actions that need no cloud: log, assert, wait, webhook calls, no-op. */
-import { Codes, IrunError } from '../../engine/errors.js';
-import { defineAction, definePlugin } from '../../engine/plugins/api.js';
-import { parseDuration } from '../../engine/util/duration.js';
+import { defineAction, definePlugin, Codes, IrunError, parseDuration } from '../../engine/plugins/api.js';
 
 const log = defineAction<{ message: string; level?: 'info' | 'warn'; data?: unknown }, { message: string }>({
   title: 'Log a message',
