@@ -1,61 +1,22 @@
 /**
- * Traceability of runbooks/s3-unintended-access.yaml to its source document: every numbered item
- * of docs/reference/s3-unintended-access-runbook.md is named by the `ref` of some step (or part),
- * every ref names an item, and each part's steps carry that part's items in document order.
+ * Traceability of a runbook to its source document: every numbered item of the source (listed,
+ * with a short title in the project's words, in docs/reference/<name>-items.md) is named by the
+ * `ref` of some step (or part), every ref names an item, and each part's steps carry that part's
+ * items in document order. `describeTraceability(runbook, items)` runs these checks for any pair.
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { RunbookDoc } from '../../engine/model.js';
 import { loadDoc } from './scenario-run.js';
 
-const SOURCE = 'docs/reference/s3-unintended-access-runbook.md';
-
-/**
- * How a part's numbered lists are numbered when it has more than one. Part 3 opens with a
- * two-item summary ("Mitigate any vulnerabilities / Rotate compromised credentials"): 3.0.1, 3.0.2.
- * Part 4's second list ("if suspicious activity recurs") continues the restore list: 4.6, 4.7.
- */
-const LISTS: Record<string, { prefix: string; offset: number }[]> = {
-  '3': [
-    { prefix: '3.0', offset: 0 },
-    { prefix: '3', offset: 0 },
-  ],
-  '4': [
-    { prefix: '4', offset: 0 },
-    { prefix: '4', offset: 5 },
-  ],
-};
-
-/** Item numbers of the document in order: "1", "1.1", "1.1.1", ..., "5.7". */
-export function documentItems(markdown: string): string[] {
-  const items: string[] = [];
-  let part: string | undefined;
-  let list = -1;
-  let stack: { indent: number; n: number }[] = [];
-  for (const line of markdown.split('\n')) {
-    const heading = /^#{2,3}\s+(.*)$/.exec(line);
-    if (heading) {
-      const p = /^Part\s+(\d+)\b/.exec(heading[1]);
-      part = p ? p[1] : undefined;
-      if (part) items.push(part);
-      list = -1;
-      stack = [];
-      continue;
-    }
-    if (!part) continue;
-    const m = /^(\s*)(\d+)\.\s+\S/.exec(line);
-    if (!m) continue;
-    const indent = m[1].replace(/\t/g, '    ').length;
-    const n = Number(m[2]);
-    while (stack.length && stack[stack.length - 1].indent > indent) stack.pop();
-    if (stack.length && stack[stack.length - 1].indent === indent) stack[stack.length - 1].n = n;
-    else stack.push({ indent, n });
-    if (stack.length === 1 && n === 1) list++; // a new top-level list starts
-    const numbering = LISTS[part]?.[list] ?? { prefix: part, offset: 0 };
-    const nums = stack.map((s, i) => (i === 0 ? s.n + numbering.offset : s.n));
-    items.push([numbering.prefix, ...nums].join('.'));
+/** The items of an items table (`| 1.2.3 | Title |` rows), in document order. */
+export function readItems(file: string): { item: string; title: string }[] {
+  const rows: { item: string; title: string }[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\|\s*(\d+(?:\.\d+)*)\s*\|\s*(.*?)\s*\|\s*$/.exec(line);
+    if (m) rows.push({ item: m[1], title: m[2] });
   }
-  return items;
+  return rows;
 }
 
 const refsOf = (ref: string | undefined): string[] =>
@@ -64,20 +25,21 @@ const refsOf = (ref: string | undefined): string[] =>
     .map((r) => r.trim())
     .filter(Boolean);
 
-describe('runbooks/s3-unintended-access traceability', () => {
+/** The traceability checks of one runbook against one items table. */
+export function describeTraceability(runbookFile: string, itemsFile: string): void {
+  describe(`${runbookFile} traceability to ${itemsFile}`, () => {
   let doc: RunbookDoc;
-  const items = documentItems(readFileSync(SOURCE, 'utf8'));
+  const table = readItems(itemsFile);
+  const items = table.map((r) => r.item);
 
   before(async () => {
-    doc = (await loadDoc()).doc;
+    doc = (await loadDoc(runbookFile)).doc;
   });
 
-  it('reads every numbered item of the source document, nested lists included', () => {
-    expect(items.slice(0, 9)).to.deep.equal(['1', '1.1', '1.1.1', '1.1.2', '1.1.3', '1.1.4', '1.1.5', '1.1.6', '1.2']);
-    expect(items).to.include.members(['1.4.1.2', '1.4.2.4', '1.14.3', '2.1.2.3.1', '2.1.2.3.2', '2.4.3', '3.0.1', '3.0.2', '3.2.7', '3.3.5', '4.5', '4.6', '4.7', '5.6.4', '5.7']);
-    expect(items).not.to.include.members(['1.15', '2.5', '3.4', '4.8', '5.8', '6']);
+  it('lists each item once, with a title', () => {
+    expect(items.length).to.be.greaterThan(0);
     expect(new Set(items).size, 'item numbers are unique').to.equal(items.length);
-    expect(items.length).to.equal(108);
+    expect(table.filter((r) => !r.title).map((r) => r.item)).to.deep.equal([]);
   });
 
   it('has a step (or part) whose ref names each item', () => {
@@ -118,3 +80,16 @@ describe('runbooks/s3-unintended-access traceability', () => {
     expect(untitled).to.deep.equal([]);
   });
 });
+}
+
+describe('runbooks/s3-unintended-access source items', () => {
+  it('lists every numbered item of the playbook, nested lists included', () => {
+    const items = readItems('docs/reference/s3-unintended-access-items.md').map((r) => r.item);
+    expect(items.slice(0, 9)).to.deep.equal(['1', '1.1', '1.1.1', '1.1.2', '1.1.3', '1.1.4', '1.1.5', '1.1.6', '1.2']);
+    expect(items).to.include.members(['1.4.1.2', '1.4.2.4', '1.14.3', '2.1.2.3.1', '2.1.2.3.2', '2.4.3', '3.0.1', '3.0.2', '3.2.7', '3.3.5', '4.5', '4.6', '4.7', '5.6.4', '5.7']);
+    expect(items).not.to.include.members(['1.15', '2.5', '3.4', '4.8', '5.8', '6']);
+    expect(items.length).to.equal(108);
+  });
+});
+
+describeTraceability('runbooks/s3-unintended-access.yaml', 'docs/reference/s3-unintended-access-items.md');
