@@ -1,5 +1,5 @@
 /**
- * The incident report model (DESIGN.md §5, `irun report`): everything the Markdown, HTML and
+ * The incident report model (`irun report`): everything the Markdown, HTML and
  * JSON reports show, built once from a run record — run.json, the hash-chained journal, the
  * evidence files — and, when it is still there and unchanged, the runbook file the run used
  * (for part titles, manual instructions and the post-incident review questions).

@@ -1,5 +1,5 @@
 /**
- * The run record on disk (DESIGN.md §5): run.json, an append-only hash-chained journal.jsonl,
+ * The run record on disk: run.json, an append-only hash-chained journal.jsonl,
  * evidence files with their sha256 in the journal, and a lock file (one process per run).
  *
  * Each journal line is `{"seq":N,"ts":"…","prev":"<sha256 of the previous line>",…event}`;

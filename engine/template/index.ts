@@ -1,5 +1,5 @@
 /**
- * Expressions (DESIGN.md §2): handlebars syntax, parsed by the handlebars package and run by
+ * Template expressions: handlebars syntax, parsed by the handlebars package and run by
  * irun's own interpreter — typed values, strict paths, helpers, no HTML escaping, no prototype
  * access — plus static analysis for validation.
  */

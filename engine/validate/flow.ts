@@ -1,7 +1,7 @@
 /**
  * The flow graph of a runbook: one node per step, one edge per way control can move on.
  *
- * Semantics (DESIGN.md §2 "Flow"): steps run in order; the last step of a part falls through to
+ * Flow semantics: steps run in order; the last step of a part falls through to
  * the first step of the next part, unless the part was entered by `call`, in which case it returns
  * to the caller's successor. `next` overrides the successor of a step that ran (a skipped step —
  * `if` false — moves on in document order); `goto`/`branch` jump; `end` stops; `call` enters

@@ -120,7 +120,7 @@ export interface DataEventsSpec {
   table: string;
 }
 
-/** The SELECT list shared by Q1–Q4 (AWS-ACTIONS.md), plus the IMDS delivery and error code. */
+/** The SELECT list shared by the four CloudTrail queries of the runbook, plus the IMDS delivery and error code. */
 export const DATA_EVENT_COLUMNS = [
   'eventtime',
   'eventname',

@@ -149,7 +149,7 @@ export function needsReset(acl: PlainAcl, bucketOwnerId: string | undefined, rem
 
 /**
  * The owner-only ACL: Owner stays the object's owner, one grant of FULL_CONTROL to the bucket
- * owner's canonical id (AWS-ACTIONS.md 2.3.1.3).
+ * owner's canonical id (the owner-only ACL the runbook's containment step sets).
  */
 export function ownerOnlyAcl(objectOwner: PlainAcl['owner'], bucketOwnerId: string): PlainAcl {
   const acl: PlainAcl = { grants: [{ type: 'CanonicalUser', id: bucketOwnerId, permission: 'FULL_CONTROL' }] };

@@ -1,11 +1,12 @@
 /**
- * Pure analysis of S3 access settings: bucket policy statements (public? shared with other
- * accounts? which id?) and Block Public Access flag sets. ACL grants are in ./acl.ts.
+ * Pure analysis of S3 bucket policy statements: public? shared with other accounts? which id?
+ * ACL grants are in ./acl.ts, Block Public Access flag sets in plugins/aws-common/bpa.ts.
  *
- * The rules follow Cloud Custodian's PolicyChecker (c7n/filters/iamaccess.py) and the notes in
- * AWS-ACTIONS.md §2.3: a statement is public when it allows a wildcard AWS principal (or uses
- * NotPrincipal) and no restricting condition narrows it; Service principals are ignored. No AWS
- * calls here, so the runbook's exposure reasons, reports and Athena helpers can reuse them.
+ * The rules follow Cloud Custodian's PolicyChecker (c7n/filters/iamaccess.py) and the notes on
+ * S3 exposure in docs/reference/aws-actions.md: a statement is public when it allows a wildcard
+ * AWS principal (or uses NotPrincipal) and no restricting condition narrows it; Service
+ * principals are ignored. No AWS calls here, so the runbook's exposure reasons, reports and
+ * Athena helpers can reuse them.
  */
 import { createHash } from 'node:crypto';
 
