@@ -5,6 +5,7 @@
  */
 import { defineAction, definePlugin, type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { awsErrorName, client, toIrunError } from '../aws-common/index.js';
+import { credentialActivity } from './activity.js';
 import {
   DEFAULT_MAX_ROWS,
   DEFAULT_TIMEOUT_SECONDS,
@@ -365,5 +366,5 @@ const ensureCloudTrailTable = defineAction<TableInput, Record<string, unknown>, 
 export default definePlugin({
   namespace: 'aws.athena',
   description: 'Amazon Athena over CloudTrail logs: object-level (data) events, the CloudTrail table.',
-  actions: { query, cloudTrailDataEvents, ensureCloudTrailTable },
+  actions: { query, cloudTrailDataEvents, ensureCloudTrailTable, credentialActivity },
 });

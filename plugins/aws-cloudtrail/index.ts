@@ -5,6 +5,7 @@
  */
 import { defineAction, definePlugin, Codes, IrunError } from '../../engine/plugins/api.js';
 import { client, plain, resolveRegion, toIrunError } from '../aws-common/index.js';
+import { credentialActivity } from './activity.js';
 
 /** S3 bucket-configuration changes (management events, in the bucket's region). */
 export const BUCKET_CONFIG_EVENTS: readonly string[] = [
@@ -265,6 +266,6 @@ const lookupEvents = defineAction<LookupEventsInput>({
 
 export default definePlugin({
   namespace: 'aws.cloudtrail',
-  description: 'AWS CloudTrail event history: who changed bucket, account and IAM settings, and when.',
-  actions: { lookupEvents },
+  description: 'AWS CloudTrail event history: who changed bucket, account and IAM settings, and what a credential did.',
+  actions: { lookupEvents, credentialActivity },
 });
