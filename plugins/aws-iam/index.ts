@@ -15,6 +15,8 @@ import {
   IrunError,
 } from '../../engine/plugins/api.js';
 import { client, decodePolicy, plain, send, toIrunError } from '../aws-common/index.js';
+import { detachAllRolePolicies } from './role-detach.js';
+import { userActions } from './users.js';
 
 type Sdk = typeof import('@aws-sdk/client-iam');
 const DOCS = 'https://docs.aws.amazon.com/IAM/latest/APIReference';
@@ -922,7 +924,8 @@ const listInstanceProfilesForRole = defineAction<{ roleName: string }>({
 
 export default definePlugin({
   namespace: 'aws.iam',
-  description: 'AWS IAM: find and disable access keys, lock roles, revoke role sessions.',
+  description:
+    'AWS IAM: find and disable access keys, lock roles and users, revoke sessions, remove console passwords.',
   actions: {
     listAccessKeys,
     getAccessKeyLastUsed,
@@ -938,5 +941,7 @@ export default definePlugin({
     revokeRoleSessions,
     denyAllRolePolicy,
     listInstanceProfilesForRole,
+    detachAllRolePolicies,
+    ...userActions,
   },
 });
