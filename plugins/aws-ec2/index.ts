@@ -5,6 +5,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { defineAction, definePlugin, type ActionContext, Codes, IrunError } from '../../engine/plugins/api.js';
 import { client, plain, send, toIrunError } from '../aws-common/index.js';
+import { forensicActions } from './forensics.js';
 
 type Sdk = typeof import('@aws-sdk/client-ec2');
 const DOCS = 'https://docs.aws.amazon.com/AWSEC2/latest/APIReference';
@@ -439,11 +440,12 @@ const describeKeyPairs = defineAction<{ keyNames?: string[]; keyPairIds?: string
 
 export default definePlugin({
   namespace: 'aws.ec2',
-  description: 'Amazon EC2: instances using a role, IMDSv2 enforcement, SSH key pair evidence.',
+  description: 'Amazon EC2: instances using a role, IMDSv2 enforcement, SSH key pair evidence, forensic isolation.',
   actions: {
     describeInstances,
     describeIamInstanceProfileAssociations,
     modifyInstanceMetadataOptions,
     describeKeyPairs,
+    ...forensicActions,
   },
 });
