@@ -166,6 +166,68 @@ export function credentialResources(e: ActivityEvent): CredentialResource[] {
   return out;
 }
 
+/** A resource a successful call created (3.7): what to list with its evidence and remove or isolate. */
+export interface CreatedResource {
+  /** instance, user, role, accessKey, or the event source's service name for anything else. */
+  type: string;
+  id: string;
+  eventName: string;
+  eventTime?: string;
+  eventId?: string;
+  highValue?: boolean;
+}
+
+const NAME_KEYS = [
+  'bucketName',
+  'functionName',
+  'userName',
+  'roleName',
+  'autoScalingGroupName',
+  'launchTemplateName',
+  'clusterName',
+  'name',
+  'dBInstanceIdentifier',
+  'dBClusterIdentifier',
+  'stackName',
+  'groupName',
+  'policyName',
+  'keyName',
+  'queueName',
+  'topicName',
+  'secretId',
+];
+
+/** The resources a creating call made, by id (instance ids from RunInstances, else a name field). */
+export function createdResources(e: ActivityEvent): CreatedResource[] {
+  if (e.errorCode || !e.eventName || !/^(Create|Run|Register|Allocate|Import|Launch|Request|Copy)/.test(e.eventName))
+    return [];
+  const req = obj(e.requestParameters);
+  const res = obj(e.responseElements);
+  const base = JSON.parse(
+    JSON.stringify({ eventName: e.eventName, eventTime: e.eventTime, eventId: e.eventId }),
+  ) as Omit<CreatedResource, 'type' | 'id'>;
+  const highValue = HIGH_VALUE.test(e.eventName) ? { highValue: true } : {};
+  if (e.eventName === 'RunInstances') {
+    const items = obj(res.instancesSet).items;
+    return (Array.isArray(items) ? items : [])
+      .map((i) => s(obj(i).instanceId))
+      .filter((id): id is string => !!id)
+      .map((id) => ({ type: 'instance', id, ...base, ...highValue }));
+  }
+  if (e.eventName === 'CreateAccessKey') {
+    const id = s(obj(res.accessKey).accessKeyId);
+    return id ? [{ type: 'accessKey', id, ...base }] : [];
+  }
+  const service = (e.eventSource ?? '').replace(/\.amazonaws\.com$/, '');
+  const type = e.eventName === 'CreateUser' ? 'user' : e.eventName === 'CreateRole' ? 'role' : service || 'resource';
+  const fromResources = (e.resources ?? [])
+    .map((r) => s(obj(r).ResourceName) ?? s(obj(r).arn))
+    .filter((id): id is string => !!id);
+  const named = NAME_KEYS.map((k) => s(req[k])).find(Boolean);
+  const id = named ?? fromResources[0];
+  return id ? [{ type, id, ...base, ...highValue }] : [];
+}
+
 export interface ClassifiedEvent extends ActivityEvent {
   class: ActivityClass;
   pattern?: string;
@@ -183,6 +245,9 @@ export interface ActivitySummary {
   modification: ClassifiedEvent[];
   /** Resources able to obtain credentials, one entry per resource. */
   credentialResources: CredentialResource[];
+  /** Resources the calls created, one entry per resource; `instances` are the EC2 instance ids among them. */
+  created: CreatedResource[];
+  instances: string[];
   /** Denied or failed calls (attempts). */
   failed: number;
 }
@@ -214,6 +279,9 @@ export function summarizeActivity(events: ActivityEvent[]): { events: Classified
       resources.push(r);
     }
   }
+  const created: CreatedResource[] = [];
+  for (const e of ok)
+    for (const r of createdResources(e)) if (!created.some((x) => x.type === r.type && x.id === r.id)) created.push(r);
   const of = (c: ActivityClass) => ok.filter((e) => e.class === c).map(slim);
   return {
     events: classified,
@@ -226,6 +294,8 @@ export function summarizeActivity(events: ActivityEvent[]): { events: Classified
       deletion: of('deletion'),
       modification: of('modification'),
       credentialResources: resources,
+      created,
+      instances: created.filter((r) => r.type === 'instance').map((r) => r.id),
       failed: classified.length - ok.length,
     },
   };
@@ -269,8 +339,22 @@ export const ACTIVITY_SUMMARY_SCHEMA = (() => {
           required: ['kind', 'id'],
         },
       },
+      created: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            id: { type: 'string' },
+            eventName: { type: 'string' },
+            highValue: { type: 'boolean' },
+          },
+          required: ['type', 'id'],
+        },
+      },
+      instances: { type: 'array', items: { type: 'string' } },
       failed: { type: 'integer' },
     },
-    required: ['counts', 'credentialResources'],
+    required: ['counts', 'credentialResources', 'created', 'instances'],
   };
 })();

@@ -123,21 +123,21 @@ function running_(before: { instances: InstanceFacts[] } | undefined): string[] 
 }
 
 interface SnapshotInput {
-  instanceId: string;
+  instanceIds: string[];
   tags?: Record<string, string>;
   description?: string;
   region?: string;
 }
 
-const snapshotVolumes = defineAction<SnapshotInput, Record<string, unknown>, InstanceFacts>({
-  title: 'Snapshot the volumes of an instance for forensics',
+const snapshotVolumes = defineAction<SnapshotInput, Record<string, unknown>, { instances: InstanceFacts[] }>({
+  title: 'Snapshot the volumes of instances for forensics',
   description:
-    'Create an EBS snapshot of every volume attached to an instance (CreateSnapshot with TagSpecifications), tagged with the given tags plus irun:run, irun:instance and irun:device, so the evidence outlives the instance. Undo deletes the snapshots this step created.',
+    'Create an EBS snapshot of every volume attached to the instances (CreateSnapshot with TagSpecifications), tagged with the given tags plus irun:run, irun:instance and irun:device, so the evidence outlives the instance. Undo deletes the snapshots this step created.',
   docsUrl: `${DOCS}/API_CreateSnapshot.html`,
   input: {
     type: 'object',
     properties: {
-      instanceId,
+      instanceIds,
       tags: {
         type: 'object',
         properties: {},
@@ -147,71 +147,81 @@ const snapshotVolumes = defineAction<SnapshotInput, Record<string, unknown>, Ins
       description: { type: 'string', maxLength: 255 },
       region,
     },
-    required: ['instanceId'],
+    required: ['instanceIds'],
     additionalProperties: false,
   },
   output: {
     type: 'object',
     properties: {
       changed: { type: 'boolean' },
-      instanceId: { type: 'string' },
       snapshots: {
         type: 'array',
         items: {
           type: 'object',
-          properties: { snapshotId: { type: 'string' }, volumeId: { type: 'string' }, device: { type: 'string' } },
+          properties: {
+            snapshotId: { type: 'string' },
+            volumeId: { type: 'string' },
+            instanceId: { type: 'string' },
+            device: { type: 'string' },
+          },
           required: ['snapshotId', 'volumeId'],
         },
       },
     },
-    required: ['changed', 'instanceId', 'snapshots'],
+    required: ['changed', 'snapshots'],
   },
   effect: 'mutate',
   permissions: ['ec2:DescribeInstances', 'ec2:CreateSnapshot', 'ec2:CreateTags', 'ec2:DeleteSnapshot'],
-  example: { instanceId: 'i-0123456789abcdef0', tags: { incident: 'SEC-1234' } },
+  example: { instanceIds: ['i-0123456789abcdef0'], tags: { incident: 'SEC-1234' } },
   async capture(ctx, input) {
     const { c, m } = await ec2(ctx, input.region);
-    const [before] = await facts(ctx, c, m, [input.instanceId]);
+    const before = { instances: await facts(ctx, c, m, input.instanceIds) };
     await ctx.evidence.save('instance-volumes', before);
     return before;
   },
   async preview(_ctx, input, before) {
-    const vols = before?.volumes ?? [];
+    const vols = (before?.instances ?? []).flatMap((i) => i.volumes.map((v) => v.volumeId));
     return {
       summary: vols.length
-        ? `Snapshot ${vols.length} volume(s) of ${input.instanceId} for forensics: ${vols.map((v) => v.volumeId).join(', ')}`
-        : `Instance ${input.instanceId} has no EBS volume to snapshot`,
+        ? `Snapshot ${vols.length} volume(s) of ${input.instanceIds.join(', ')} for forensics: ${vols.join(', ')}`
+        : `${input.instanceIds.join(', ')}: no EBS volume to snapshot`,
       noop: vols.length === 0,
       details: { tags: input.tags ?? {} },
     };
   },
   async run(ctx, input, before) {
     const { c, m } = await ec2(ctx, input.region);
-    const b = before ?? (await facts(ctx, c, m, [input.instanceId]))[0];
-    const snapshots: { snapshotId: string; volumeId: string; device?: string }[] = [];
-    for (const v of b.volumes) {
-      const tags = {
-        ...(input.tags ?? {}),
-        'irun:run': ctx.runId,
-        'irun:instance': input.instanceId,
-        ...(v.device ? { 'irun:device': v.device } : {}),
-      };
-      const out = await send<{ SnapshotId?: string }>(
-        c,
-        new m.CreateSnapshotCommand({
-          VolumeId: v.volumeId,
-          Description:
-            input.description ?? `Forensic snapshot of ${v.volumeId} (${input.instanceId}), run ${ctx.runId}`,
-          TagSpecifications: [
-            { ResourceType: 'snapshot', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-          ],
-        }),
-        ctx,
-      );
-      if (out?.SnapshotId)
-        snapshots.push({ snapshotId: out.SnapshotId, volumeId: v.volumeId, ...(v.device ? { device: v.device } : {}) });
+    const b = before ?? { instances: await facts(ctx, c, m, input.instanceIds) };
+    const snapshots: { snapshotId: string; volumeId: string; instanceId: string; device?: string }[] = [];
+    for (const i of b.instances) {
+      for (const v of i.volumes) {
+        const tags = {
+          ...(input.tags ?? {}),
+          'irun:run': ctx.runId,
+          'irun:instance': i.instanceId,
+          ...(v.device ? { 'irun:device': v.device } : {}),
+        };
+        const out = await send<{ SnapshotId?: string }>(
+          c,
+          new m.CreateSnapshotCommand({
+            VolumeId: v.volumeId,
+            Description: input.description ?? `Forensic snapshot of ${v.volumeId} (${i.instanceId}), run ${ctx.runId}`,
+            TagSpecifications: [
+              { ResourceType: 'snapshot', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+            ],
+          }),
+          ctx,
+        );
+        if (out?.SnapshotId)
+          snapshots.push({
+            snapshotId: out.SnapshotId,
+            volumeId: v.volumeId,
+            instanceId: i.instanceId,
+            ...(v.device ? { device: v.device } : {}),
+          });
+      }
     }
-    return { changed: snapshots.length > 0, instanceId: input.instanceId, snapshots };
+    return { changed: snapshots.length > 0, snapshots };
   },
   reversible: () => true,
   async undo(ctx, input, _before, output) {
@@ -223,21 +233,42 @@ const snapshotVolumes = defineAction<SnapshotInput, Record<string, unknown>, Ins
   },
 });
 
-const isolateInstance = defineAction<{ instanceId: string; region?: string }, Record<string, unknown>, InstanceFacts>({
-  title: 'Move an instance into an isolation security group',
+interface Isolation {
+  instanceId: string;
+  groupId: string;
+  previousGroups: string[];
+}
+
+const isolateInstances = defineAction<IdsInput, Record<string, unknown>, { instances: InstanceFacts[] }>({
+  title: 'Move instances into an isolation security group',
   description:
-    "Create a security group with no inbound and no outbound rule in the instance's VPC (CreateSecurityGroup, RevokeSecurityGroupEgress of the default rule) and make it the instance's only group (ModifyInstanceAttribute Groups). New connections are refused; connections already tracked may last until they close, so stop the instance too when that matters. The previous groups are the before-state; undo puts them back and deletes the isolation group.",
+    "Create, per VPC, a security group with no inbound and no outbound rule (CreateSecurityGroup, RevokeSecurityGroupEgress of the default rule) and make it each instance's only group (ModifyInstanceAttribute Groups). New connections are refused; connections already tracked may last until they close, so stop the instances too when that matters. The previous groups are the before-state; undo puts them back and deletes the isolation groups.",
   docsUrl: `${DOCS}/API_ModifyInstanceAttribute.html`,
-  input: { type: 'object', properties: { instanceId, region }, required: ['instanceId'], additionalProperties: false },
+  input: {
+    type: 'object',
+    properties: { instanceIds, region },
+    required: ['instanceIds'],
+    additionalProperties: false,
+  },
   output: {
     type: 'object',
     properties: {
       changed: { type: 'boolean' },
-      instanceId: { type: 'string' },
-      isolationGroupId: { type: 'string' },
-      previousGroups: { type: 'array', items: { type: 'string' } },
+      groups: { type: 'array', items: { type: 'string' } },
+      isolations: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            instanceId: { type: 'string' },
+            groupId: { type: 'string' },
+            previousGroups: { type: 'array', items: { type: 'string' } },
+          },
+          required: ['instanceId', 'groupId', 'previousGroups'],
+        },
+      },
     },
-    required: ['changed', 'instanceId', 'previousGroups'],
+    required: ['changed', 'groups', 'isolations'],
   },
   effect: 'mutate',
   permissions: [
@@ -248,70 +279,77 @@ const isolateInstance = defineAction<{ instanceId: string; region?: string }, Re
     'ec2:CreateTags',
     'ec2:DeleteSecurityGroup',
   ],
-  example: { instanceId: 'i-0123456789abcdef0' },
+  example: { instanceIds: ['i-0123456789abcdef0'] },
   async capture(ctx, input) {
     const { c, m } = await ec2(ctx, input.region);
-    const [before] = await facts(ctx, c, m, [input.instanceId]);
-    if (!before.vpcId)
+    const instances = await facts(ctx, c, m, input.instanceIds);
+    const outside = instances.filter((i) => !i.vpcId).map((i) => i.instanceId);
+    if (outside.length)
       throw new IrunError(
         Codes.INPUT_INVALID,
-        `instance ${input.instanceId} is not in a VPC: it cannot be isolated by security group`,
+        `${outside.join(', ')} not in a VPC: cannot be isolated by security group (stop them instead)`,
       );
-    await ctx.evidence.save('instance-groups-before', before);
-    return before;
+    await ctx.evidence.save('instance-groups-before', { instances });
+    return { instances };
   },
   async preview(_ctx, input, before) {
     return {
-      summary: `Replace the security groups of ${input.instanceId} (${(before?.securityGroups ?? []).join(', ') || 'none'}) with a new isolation group that allows no traffic`,
-      before: before?.securityGroups,
-      after: ['(new isolation group)'],
+      summary: `Replace the security groups of ${input.instanceIds.join(', ')} with an isolation group that allows no traffic`,
+      before: before?.instances.map((i) => ({ instanceId: i.instanceId, groups: i.securityGroups })),
+      after: input.instanceIds.map((instanceId) => ({ instanceId, groups: ['(isolation group)'] })),
     };
   },
   async run(ctx, input, before) {
     const { c, m } = await ec2(ctx, input.region);
-    const b = before ?? (await facts(ctx, c, m, [input.instanceId]))[0];
-    const name = `irun-isolation-${input.instanceId}-${ctx.runId}`.slice(0, 255);
-    const sg = await send<{ GroupId?: string }>(
-      c,
-      new m.CreateSecurityGroupCommand({
-        GroupName: name,
-        Description: `Isolation of ${input.instanceId}: no traffic in or out`,
-        VpcId: b.vpcId,
-        TagSpecifications: [
-          {
-            ResourceType: 'security-group',
-            Tags: [
-              { Key: 'irun:run', Value: ctx.runId },
-              { Key: 'irun:instance', Value: input.instanceId },
-            ],
-          },
-        ],
-      }),
-      ctx,
-    );
-    const groupId = sg?.GroupId as string;
-    await send(
-      c,
-      new m.RevokeSecurityGroupEgressCommand({
-        GroupId: groupId,
-        IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-      }),
-      ctx,
-    );
-    await send(c, new m.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, Groups: [groupId] }), ctx);
-    return { changed: true, instanceId: input.instanceId, isolationGroupId: groupId, previousGroups: b.securityGroups };
+    const b = before ?? { instances: await facts(ctx, c, m, input.instanceIds) };
+    const byVpc = new Map<string, string>();
+    const isolations: Isolation[] = [];
+    for (const i of b.instances) {
+      let groupId = byVpc.get(i.vpcId!);
+      if (!groupId) {
+        groupId = await isolationGroup(ctx, c, m, i.vpcId!);
+        byVpc.set(i.vpcId!, groupId);
+      }
+      await send(c, new m.ModifyInstanceAttributeCommand({ InstanceId: i.instanceId, Groups: [groupId] }), ctx);
+      isolations.push({ instanceId: i.instanceId, groupId, previousGroups: i.securityGroups });
+    }
+    return { changed: isolations.length > 0, groups: [...byVpc.values()], isolations };
   },
   reversible: () => true,
-  async undo(ctx, input, before, output) {
-    const groups = (output?.previousGroups as string[] | undefined) ?? before?.securityGroups ?? [];
-    if (!output?.changed || !groups.length) return { restored: false, reason: 'nothing was changed' };
+  async undo(ctx, input, _before, output) {
+    const isolations = (output?.isolations as Isolation[] | undefined) ?? [];
+    if (!isolations.length) return { restored: false, reason: 'nothing was changed' };
     const { c, m } = await ec2(ctx, input.region);
-    await send(c, new m.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, Groups: groups }), ctx);
-    if (output.isolationGroupId)
-      await send(c, new m.DeleteSecurityGroupCommand({ GroupId: output.isolationGroupId as string }), ctx);
-    return { restored: true, groups };
+    for (const i of isolations)
+      await send(c, new m.ModifyInstanceAttributeCommand({ InstanceId: i.instanceId, Groups: i.previousGroups }), ctx);
+    for (const g of (output?.groups as string[] | undefined) ?? [])
+      await send(c, new m.DeleteSecurityGroupCommand({ GroupId: g }), ctx);
+    return { restored: true, instances: isolations.map((i) => i.instanceId) };
   },
 });
+
+async function isolationGroup(ctx: ActionContext, c: EC2Client, m: Sdk, vpcId: string): Promise<string> {
+  const sg = await send<{ GroupId?: string }>(
+    c,
+    new m.CreateSecurityGroupCommand({
+      GroupName: `irun-isolation-${vpcId}-${ctx.runId}`.slice(0, 255),
+      Description: 'Isolation: no traffic in or out',
+      VpcId: vpcId,
+      TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'irun:run', Value: ctx.runId }] }],
+    }),
+    ctx,
+  );
+  const groupId = sg?.GroupId as string;
+  await send(
+    c,
+    new m.RevokeSecurityGroupEgressCommand({
+      GroupId: groupId,
+      IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    }),
+    ctx,
+  );
+  return groupId;
+}
 
 const NO_UNDO_TERMINATE =
   'a terminated instance cannot be brought back; its root volume is usually deleted with it — snapshot and stop instead when in doubt';
@@ -354,4 +392,4 @@ const terminateInstances = defineAction<IdsInput, Record<string, unknown>, { ins
   reversible: () => NO_UNDO_TERMINATE,
 });
 
-export const forensicActions = { stopInstances, snapshotVolumes, isolateInstance, terminateInstances };
+export const forensicActions = { stopInstances, snapshotVolumes, isolateInstances, terminateInstances };

@@ -313,3 +313,35 @@ describe('credential activity', () => {
     });
   });
 });
+
+describe('created resources (3.7)', () => {
+  it('lists what successful creating calls made, instance ids from RunInstances', () => {
+    const { summary } = summarizeActivity([
+      {
+        eventName: 'RunInstances',
+        eventSource: 'ec2.amazonaws.com',
+        responseElements: {
+          instancesSet: { items: [{ instanceId: 'i-0aaaaaaaaaaaaaaaa' }, { instanceId: 'i-0bbbbbbbbbbbbbbbb' }] },
+        },
+      },
+      {
+        eventName: 'CreateFunction20150331',
+        eventSource: 'lambda.amazonaws.com',
+        requestParameters: { functionName: 'miner' },
+      },
+      {
+        eventName: 'CreateBucket',
+        eventSource: 's3.amazonaws.com',
+        requestParameters: { bucketName: 'exfil' },
+        errorCode: 'AccessDenied',
+      },
+      { eventName: 'PutBucketPolicy', eventSource: 's3.amazonaws.com', requestParameters: { bucketName: 'data' } },
+    ]);
+    expect(summary.created.map((r) => `${r.type}:${r.id}${r.highValue ? '!' : ''}`)).to.deep.equal([
+      'instance:i-0aaaaaaaaaaaaaaaa!',
+      'instance:i-0bbbbbbbbbbbbbbbb!',
+      'lambda:miner!',
+    ]);
+    expect(summary.instances).to.deep.equal(['i-0aaaaaaaaaaaaaaaa', 'i-0bbbbbbbbbbbbbbbb']);
+  });
+});

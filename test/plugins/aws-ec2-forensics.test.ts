@@ -68,7 +68,7 @@ describe('aws.ec2 forensic isolation', () => {
   it('snapshotVolumes snapshots every volume with the incident tags; undo deletes them', async () => {
     ec2.on(DescribeInstancesCommand).resolves(instances([{ id: ID, state: 'stopped' }]));
     ec2.on(CreateSnapshotCommand).callsFake((i: { VolumeId: string }) => ({ SnapshotId: `snap-${i.VolumeId}` }));
-    const input = { instanceId: ID, tags: { incident: 'SEC-1' } };
+    const input = { instanceIds: [ID], tags: { incident: 'SEC-1' } };
     const r = await change('snapshotVolumes', input);
     const calls = ec2.commandCalls(CreateSnapshotCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => c.VolumeId)).to.deep.equal(['vol-root', 'vol-data']);
@@ -85,18 +85,18 @@ describe('aws.ec2 forensic isolation', () => {
     ]);
   });
 
-  it('isolateInstance swaps in a rule-less group; undo restores the groups and deletes it', async () => {
+  it('isolateInstances swaps in a rule-less group; undo restores the groups and deletes it', async () => {
     ec2.on(DescribeInstancesCommand).resolves(instances([{ id: ID, state: 'running' }]));
     ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-iso' });
-    const input = { instanceId: ID };
-    const r = await change('isolateInstance', input);
+    const input = { instanceIds: [ID] };
+    const r = await change('isolateInstances', input);
     expect(ec2.commandCalls(CreateSecurityGroupCommand)[0].args[0].input.VpcId).to.equal('vpc-1');
     expect(ec2.commandCalls(RevokeSecurityGroupEgressCommand)[0].args[0].input.GroupId).to.equal('sg-iso');
     expect(ec2.commandCalls(ModifyInstanceAttributeCommand)[0].args[0].input).to.deep.equal({
       InstanceId: ID,
       Groups: ['sg-iso'],
     });
-    expect(r.output.previousGroups).to.deep.equal(['sg-app', 'sg-ssh']);
+    expect(r.output.isolations[0].previousGroups).to.deep.equal(['sg-app', 'sg-ssh']);
     await r.def.undo!(r.ctx, input, r.before, r.output);
     expect(ec2.commandCalls(ModifyInstanceAttributeCommand)[1].args[0].input).to.deep.equal({
       InstanceId: ID,
