@@ -115,14 +115,51 @@ export function loadScenario(file: string): Scenario {
   return { ...(value as unknown as Scenario), file };
 }
 
-/** Scenario files in a runbook's scenarios/ folder. */
+/**
+ * Scenario files of a runbook: those in its scenarios/ folder that belong to it. A scenario
+ * names its runbook by file (`runbook:`) or by id (`runbookId:`); one that names neither belongs
+ * to the only runbook of the folder. Several runbooks can so share one scenarios/ folder.
+ */
 export function scenarioFiles(runbookFile: string): string[] {
   const dir = path.join(path.dirname(runbookFile), 'scenarios');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
+  const files = readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .map((f) => path.join(dir, f));
+  const siblings = readdirSync(path.dirname(runbookFile)).filter(
+    (f) => /\.ya?ml$/.test(f) && runbookIdOf(path.join(path.dirname(runbookFile), f)) !== undefined,
+  );
+  const id = runbookIdOf(runbookFile);
+  const self = path.resolve(runbookFile);
+  return files.filter((f) => {
+    const head = scenarioHead(f);
+    if (typeof head.runbook === 'string') return path.resolve(dir, head.runbook) === self;
+    if (typeof head.runbookId === 'string') return head.runbookId === id;
+    return siblings.length <= 1;
+  });
+}
+
+/** The `id:` of a runbook file (irun: 1), read without loading it; undefined for other files. */
+function runbookIdOf(file: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').slice(0, 8192);
+  } catch {
+    return undefined;
+  }
+  if (!/^irun:\s*1\s*$/m.test(text)) return undefined;
+  return /^id:\s*["']?([a-z0-9-]+)["']?\s*$/m.exec(text)?.[1] ?? '';
+}
+
+/** The runbook/runbookId of a scenario file (a broken file belongs to every runbook: `irun test` reports it). */
+function scenarioHead(file: string): { runbook?: unknown; runbookId?: unknown } {
+  try {
+    const doc = parseDocument(readFileSync(file, 'utf8')).toJS() as Record<string, unknown> | null;
+    return { runbook: doc?.runbook, runbookId: doc?.runbookId };
+  } catch {
+    return {};
+  }
 }
 
 /** `--scenario <file|name>`: a path, or a scenario name in the runbook's scenarios/ folder. */

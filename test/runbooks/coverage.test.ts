@@ -3,16 +3,14 @@
  * its own `expect`, and together they must take every conditional edge of the runbook (each
  * `if` both ways, every branch case and default, every onError both ways).
  */
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { RunbookDoc } from '../../engine/model.js';
-import { checkExpect, conditionalEdges, loadDoc, runScenario, SCENARIO_DIR, takenEdges, uncoveredEdges, type ScenarioRun } from './scenario-run.js';
+import { scenarioFiles } from '../../engine/run/simulate.js';
+import { checkExpect, conditionalEdges, loadDoc, RUNBOOK, runScenario, takenEdges, uncoveredEdges, type ScenarioRun } from './scenario-run.js';
 
-const files = readdirSync(SCENARIO_DIR)
-  .filter((f) => /\.ya?ml$/.test(f))
-  .sort()
-  .map((f) => path.join(SCENARIO_DIR, f));
+// the scenarios of this runbook (the folder also holds other runbooks' scenarios)
+const files = scenarioFiles(RUNBOOK);
 
 describe('runbooks/s3-unintended-access scenarios', function () {
   this.timeout(60_000);
