@@ -107,7 +107,7 @@ const region = { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$' };
 export const credentialActivity = defineAction<CredentialActivityInput>({
   title: 'What a credential did (CloudTrail event history)',
   description:
-    'Management events of one credential since startTime: an access key id (AKIA… or ASIA…), an IAM user name, or a role ARN (its AssumeRole calls, then the events of each session key they issued, up to maxSessions). Queries each region in `regions` (default the step region) and us-east-1 unless includeGlobal is false. Each event is classified: dataAccess, creation (highValue marked), identity (foothold patterns), deletion, modification or read; `summary.credentialResources` lists the users, roles, access keys, sessions and instances with roles the activity created. Event history keeps 90 days of management events; data events (S3 GetObject, ...) need the Athena query.',
+    'Management events of one credential since startTime: an access key id (AKIA… or ASIA…), an IAM user name, or a role ARN (its AssumeRole calls, then the events of each session key they issued, up to maxSessions); when more than one is given, the most specific is used (key, then user, then role). Queries each region in `regions` (default the step region) and us-east-1 unless includeGlobal is false. Each event is classified: dataAccess, creation (highValue marked), identity (foothold patterns), deletion, modification or read; `summary.credentialResources` lists the users, roles, access keys, sessions and instances with roles the activity created. Event history keeps 90 days of management events; data events (S3 GetObject, ...) need the Athena query.',
   docsUrl: 'https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html',
   input: {
     type: 'object',
@@ -148,12 +148,11 @@ export const credentialActivity = defineAction<CredentialActivityInput>({
   permissions: ['cloudtrail:LookupEvents'],
   example: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', startTime: '2024-05-01T00:00:00Z' },
   async run(ctx, input) {
-    const given = (['accessKeyId', 'userName', 'roleArn'] as const).filter((k) => input[k] !== undefined);
-    if (given.length !== 1)
-      throw new IrunError(
-        Codes.INPUT_INVALID,
-        `credentialActivity takes exactly one of accessKeyId, userName or roleArn; got ${given.length ? given.join(', ') : 'none'}`,
-      );
+    if (input.accessKeyId === undefined && input.userName === undefined && input.roleArn === undefined)
+      throw new IrunError(Codes.INPUT_INVALID, 'credentialActivity needs accessKeyId, userName or roleArn');
+    // the most specific credential given wins: a key, then a user, then a role's sessions
+    if (input.accessKeyId !== undefined) input = { ...input, userName: undefined, roleArn: undefined };
+    else if (input.userName !== undefined) input = { ...input, roleArn: undefined };
     if (input.endTime && Date.parse(input.startTime) > Date.parse(input.endTime))
       throw new IrunError(Codes.INPUT_INVALID, 'credentialActivity: startTime is after endTime');
     const regions = [...(input.regions?.length ? input.regions : [ctx.aws.region ?? 'us-east-1'])];

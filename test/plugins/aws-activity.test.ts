@@ -177,14 +177,22 @@ describe('credential activity', () => {
       expect(out.events.map((e: { eventName: string }) => e.eventName)).to.deep.equal(['GetObject']);
     });
 
-    it('refuses no or two credentials with IRUN_INPUT_INVALID', async () => {
-      for (const bad of [{}, { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: 'x' }]) {
-        const err = await credentialActivity
-          .run(makeCtx(), { ...bad, startTime: '2024-05-10T00:00:00Z' }, undefined)
-          .catch((e: unknown) => e);
-        expect(err).to.be.instanceOf(IrunError);
-        expect((err as IrunError).code).to.equal('IRUN_INPUT_INVALID');
-      }
+    it('refuses no credential with IRUN_INPUT_INVALID, and uses the most specific of several', async () => {
+      const err = await credentialActivity
+        .run(makeCtx(), { startTime: '2024-05-10T00:00:00Z' }, undefined)
+        .catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(IrunError);
+      expect((err as IrunError).code).to.equal('IRUN_INPUT_INVALID');
+      ct.on(LookupEventsCommand).resolves({ Events: [] });
+      const out = await credentialActivity.run(
+        makeCtx(),
+        { userName: 'x', roleArn: 'arn:aws:iam::111122223333:role/r', startTime: '2024-05-10T00:00:00Z' },
+        undefined,
+      );
+      expect(out.credential).to.equal('x');
+      expect(ct.commandCalls(LookupEventsCommand)[0].args[0].input.LookupAttributes).to.deep.equal([
+        { AttributeKey: 'Username', AttributeValue: 'x' },
+      ]);
     });
   });
 
