@@ -105,15 +105,17 @@ describe('report/docs', () => {
     expect(md).to.include('**Only if** ``a ` b``');
   });
 
-  it('the committed docs/runbooks/s3-unintended-access.md is up to date', async function () {
-    const runbook = path.join(PACKAGE_ROOT, 'runbooks/s3-unintended-access.yaml');
-    if (!existsSync(runbook)) this.skip();
-    const committed = path.join(PACKAGE_ROOT, 'docs/runbooks/s3-unintended-access.md');
-    const { md } = await docsOf(runbook);
-    const current = existsSync(committed) ? readFileSync(committed, 'utf8') : '';
-    expect(
-      current === md,
-      'docs/runbooks/s3-unintended-access.md is out of date; refresh it with: node --import tsx bin/dev.js docs runbooks/s3-unintended-access.yaml --out docs/runbooks/s3-unintended-access.md',
-    ).to.equal(true);
-  });
+  for (const name of ['s3-unintended-access', 'credential-leakage']) {
+    it(`the committed docs/runbooks/${name}.md is up to date`, async function () {
+      const runbook = path.join(PACKAGE_ROOT, `runbooks/${name}.yaml`);
+      if (!existsSync(runbook)) this.skip();
+      const committed = path.join(PACKAGE_ROOT, `docs/runbooks/${name}.md`);
+      const { md } = await docsOf(runbook);
+      const current = existsSync(committed) ? readFileSync(committed, 'utf8') : '';
+      expect(
+        current === md,
+        `docs/runbooks/${name}.md is out of date; refresh it with: node --import tsx bin/dev.js docs runbooks/${name}.yaml --out docs/runbooks/${name}.md`,
+      ).to.equal(true);
+    });
+  }
 });
