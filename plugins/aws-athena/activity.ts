@@ -5,9 +5,8 @@
  * values travel only as execution parameters; the table name is validated and quoted. Rows are
  * classified like the event-history lookup (aws-common/activity).
  */
-import { defineAction } from '../../engine/plugins/api.js';
+import { Codes, defineAction, IrunError } from '../../engine/plugins/api.js';
 import { ACTIVITY_SUMMARY_SCHEMA, summarizeActivity, type ActivityEvent } from '../aws-common/activity.js';
-import { Codes, IrunError } from '../aws-common/errors.js';
 import { executeQuery, type QueryInput, type SqlParameter } from './query.js';
 import { check, partitionDay } from './sql.js';
 

@@ -6,9 +6,8 @@
  * marked), identity and foothold changes, deletions and modifications, with the resources able
  * to obtain credentials that the activity created.
  */
-import { defineAction, type ActionContext } from '../../engine/plugins/api.js';
+import { Codes, defineAction, type ActionContext, IrunError } from '../../engine/plugins/api.js';
 import { ACTIVITY_SUMMARY_SCHEMA, summarizeActivity, type ActivityEvent } from '../aws-common/activity.js';
-import { Codes, IrunError } from '../aws-common/errors.js';
 import { client, plain, toIrunError } from '../aws-common/index.js';
 
 export interface CredentialActivityInput {

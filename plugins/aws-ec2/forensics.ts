@@ -5,8 +5,7 @@
  * cannot be undone — terminate.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { defineAction, type ActionContext } from '../../engine/plugins/api.js';
-import { Codes, IrunError } from '../aws-common/errors.js';
+import { Codes, defineAction, type ActionContext, IrunError } from '../../engine/plugins/api.js';
 import { client, plain, send } from '../aws-common/index.js';
 
 type Sdk = typeof import('@aws-sdk/client-ec2');

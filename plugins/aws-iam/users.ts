@@ -8,9 +8,8 @@
  * is possible and says why not where it is not.
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { defineAction, type ActionContext, type ActionDefinition } from '../../engine/plugins/api.js';
+import { Codes, defineAction, type ActionContext, type ActionDefinition, IrunError } from '../../engine/plugins/api.js';
 import { client, decodePolicy, plain, send, toIrunError } from '../aws-common/index.js';
-import { Codes, IrunError } from '../aws-common/errors.js';
 
 type Sdk = typeof import('@aws-sdk/client-iam');
 const DOCS = 'https://docs.aws.amazon.com/IAM/latest/APIReference';

@@ -19,6 +19,8 @@ export const SERVICES = {
   s3: '@aws-sdk/client-s3',
   s3control: '@aws-sdk/client-s3-control',
   sts: '@aws-sdk/client-sts',
+  guardduty: '@aws-sdk/client-guardduty',
+  securityhub: '@aws-sdk/client-securityhub',
 } as const;
 export type Service = keyof typeof SERVICES;
 
@@ -69,23 +71,30 @@ export const MUTATING: Record<Service, string[]> = {
     'DeleteRolePolicy',
     'UpdateAccessKey',
     'UpdateAssumeRolePolicy',
+    'PutUserPolicy',
+    'DeleteUserPolicy',
+    'DeleteAccessKey',
+    'DeleteLoginProfile',
     // not sent by the packs
     'CreateAccessKey',
-    'DeleteAccessKey',
     'DeleteRole',
-    'PutUserPolicy',
     'AttachUserPolicy',
-    'DeleteLoginProfile',
+    'CreateLoginProfile',
   ],
   ec2: [
     'ModifyInstanceMetadataOptions',
+    'ModifyInstanceAttribute',
+    'CreateSnapshot',
+    'DeleteSnapshot',
+    'StopInstances',
+    'StartInstances',
+    'TerminateInstances',
+    'CreateSecurityGroup',
+    'DeleteSecurityGroup',
+    'RevokeSecurityGroupEgress',
     // not sent by the packs
     'DisassociateIamInstanceProfile',
     'ReplaceIamInstanceProfileAssociation',
-    'ModifyInstanceAttribute',
-    'CreateSnapshot',
-    'StopInstances',
-    'TerminateInstances',
     'RevokeSecurityGroupIngress',
     'CreateTags',
     'DeleteKeyPair',
@@ -96,6 +105,8 @@ export const MUTATING: Record<Service, string[]> = {
   macie2: ['CreateClassificationJob', 'EnableMacie', 'UpdateMacieSession', 'CreateAllowList', 'DeleteAllowList'],
   cloudtrail: ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'],
   sts: [],
+  guardduty: ['ArchiveFindings', 'UnarchiveFindings', 'CreateDetector', 'UpdateFindingsFeedback'],
+  securityhub: ['BatchUpdateFindings', 'BatchImportFindings', 'EnableSecurityHub'],
 };
 
 /** Commands that only read; the packs send all of these (directly or through a paginator). */
@@ -126,6 +137,13 @@ export const READS: Record<Service, string[]> = {
     'ListAttachedRolePolicies',
     'ListRolePolicies',
     'ListInstanceProfilesForRole',
+    'GetUser',
+    'GetUserPolicy',
+    'GetLoginProfile',
+    'ListUserPolicies',
+    'ListAttachedUserPolicies',
+    'ListGroupsForUser',
+    'ListMFADevices',
   ],
   ec2: ['DescribeKeyPairs', 'DescribeInstances', 'DescribeIamInstanceProfileAssociations'],
   athena: ['GetQueryExecution', 'GetQueryResults', 'GetTableMetadata', 'StopQueryExecution'],
@@ -134,6 +152,8 @@ export const READS: Record<Service, string[]> = {
   macie2: ['GetBucketStatistics', 'GetMacieSession', 'DescribeBuckets'],
   cloudtrail: ['LookupEvents'],
   sts: ['GetAccessKeyInfo', 'GetCallerIdentity'],
+  guardduty: ['ListDetectors', 'ListFindings', 'GetFindings'],
+  securityhub: ['GetFindings'],
 };
 
 /** Athena statements that change data or the Glue catalog: sent under dry-run, each is a change. */

@@ -35,6 +35,8 @@ const CLIENT_CLASS: Record<Service, string> = {
   s3: 'S3Client',
   s3control: 'S3ControlClient',
   sts: 'STSClient',
+  guardduty: 'GuardDutyClient',
+  securityhub: 'SecurityHubClient',
 };
 
 type Ctor = new (input: unknown) => { constructor: { name: string } };
