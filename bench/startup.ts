@@ -31,7 +31,7 @@ export async function startupWorker(params: { files: string[] }) {
     for (const m of readFileSync(f, 'utf8').matchAll(/^\s*(?:-\s+)?action:\s*"?([a-z][\w.-]*)\.[A-Za-z]\w*"?\s*$/gm))
       namespaces.add(m[1]);
   }
-  for (const ns of namespaces) if (registry.hasNamespace(ns)) await registry.pack(ns);
+  for (const ns of namespaces) if (await registry.hasNamespace(ns)) await registry.pack(ns);
   const t4 = performance.now();
   const results = await validatePaths(
     params.files.map((f) => path.resolve(f)),

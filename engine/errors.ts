@@ -60,6 +60,8 @@ export const Codes = {
   // plugins
   PLUGIN_LOAD: 'IRUN_PLUGIN_LOAD',
   PLUGIN_INVALID: 'IRUN_PLUGIN_INVALID',
+  /** A pack without a manifest, or whose code and manifest disagree. */
+  PLUGIN_MANIFEST: 'IRUN_PLUGIN_MANIFEST',
   // AWS (the pack appends the AWS error name, e.g. IRUN_AWS_ACCESS_DENIED)
   AWS: 'IRUN_AWS',
   // bulk object work (aws.s3 object actions, S3 Batch Operations)

@@ -5,6 +5,7 @@ import Exec from './commands/exec.js';
 import Graph from './commands/graph.js';
 import Init from './commands/init.js';
 import KeysInit from './commands/keys/init.js';
+import Manifest from './commands/manifest.js';
 import Permissions from './commands/permissions.js';
 import Report from './commands/report.js';
 import Resume from './commands/resume.js';
@@ -23,6 +24,7 @@ export const COMMANDS = {
   graph: Graph,
   init: Init,
   'keys:init': KeysInit,
+  manifest: Manifest,
   permissions: Permissions,
   report: Report,
   resume: Resume,

