@@ -60,9 +60,15 @@ export function parseRunbook(text: string, file: string): Loaded {
     keepSourceTokens: false,
   });
   const loaded = makeLoaded(file, text, lineCounter, yamlDoc);
+  // After a syntax error the parser reads the rest of the text as something else (an unclosed
+  // quote swallows the lines after it), and every later error follows from the first: report
+  // that one, and warnings only before it.
+  const first = yamlDoc.errors[0];
+  const errors = first ? [first] : [];
+  const warnings = yamlDoc.warnings.filter((w) => !first || w.pos[0] < first.pos[0]);
   for (const [list, severity] of [
-    [yamlDoc.errors, 'error'],
-    [yamlDoc.warnings, 'warning'],
+    [errors, 'error'],
+    [warnings, 'warning'],
   ] as const) {
     for (const err of list) {
       let [start, end] = err.pos;
@@ -226,4 +232,26 @@ function yamlMessage(message: string, code: string): string {
   if (code === 'DUPLICATE_KEY') return `${first} (duplicate key)`;
   if (code === 'BLOCK_AS_IMPLICIT_KEY') return `${first} (quote a value that contains ': ')`;
   return first;
+}
+
+/** What a YAML file in a runbooks folder is, told by parsing it (not by matching its text). */
+export type YamlFileKind = 'runbook' | 'scenario' | 'config' | 'other';
+
+/**
+ * Classify a YAML text by its top-level keys: a runbook has `irun`, a scenario has `scenario`
+ * (a config file is named irun.config.yaml). Quoted keys, flow style and a byte-order mark are
+ * all YAML, so they count. A text the parser cannot read is a runbook when it has an `irun` key
+ * in some form, so that its syntax error is reported rather than the file skipped.
+ */
+export function yamlFileKind(text: string, fileName = ''): YamlFileKind {
+  if (/^irun\.config\.ya?ml$/i.test(fileName)) return 'config';
+  const doc = parseDocument(text.replace(/^\uFEFF/, ''), { prettyErrors: false, uniqueKeys: false });
+  const contents = doc.contents;
+  if (isMap(contents)) {
+    const keys = contents.items.map((p) => (isScalar(p.key) ? String(p.key.value) : undefined));
+    if (keys.includes('irun')) return 'runbook';
+    if (keys.includes('scenario')) return 'scenario';
+  }
+  if (doc.errors.length && /(^|[\s{,])["']?irun["']?\s*:/m.test(text)) return 'runbook';
+  return 'other';
 }

@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { Codes } from '../errors.js';
-import { loadRunbookFile, type Loaded } from '../load/index.js';
+import { loadRunbookFile, yamlFileKind, type Loaded } from '../load/index.js';
 import { Registry } from '../plugins/registry.js';
 import { actionPhase, pluginPhase } from './actions.js';
 import { autoApprovalPhase } from './approval.js';
@@ -65,7 +65,8 @@ export interface ValidatePathsOptions {
 
 /**
  * Validate files and directories (default ./runbooks). Directories are searched recursively for
- * *.yaml / *.yml files with a top-level `irun:` key, skipping `scenarios/` folders.
+ * *.yaml / *.yml files whose top-level map has an `irun` key, skipping `scenarios/` folders; a
+ * YAML file there that is neither a runbook nor a scenario is a warning (IRUN_NOT_A_RUNBOOK).
  */
 export async function validatePaths(paths: string[], options: ValidatePathsOptions = {}): Promise<FileResult[]> {
   const cwd = options.cwd ?? process.cwd();
@@ -99,8 +100,11 @@ export async function validatePaths(paths: string[], options: ValidatePathsOptio
       });
       continue;
     }
-    if (isDir) files.push(...(await findRunbooks(abs)));
-    else files.push(abs);
+    if (isDir) {
+      const found = await findRunbooks(abs);
+      files.push(...found.runbooks);
+      for (const other of found.others) results.push(notARunbook(display(other)));
+    } else files.push(abs);
   }
   for (const abs of [...new Set(files)]) {
     const loaded = await loadRunbookFile(abs, display(abs));
@@ -113,20 +117,50 @@ export async function validatePaths(paths: string[], options: ValidatePathsOptio
 
 const SKIP_DIRS = new Set(['scenarios', 'node_modules']);
 
-async function findRunbooks(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * Runbooks under `dir`, found by parsing each YAML file; the YAML files that are neither a
+ * runbook nor a scenario (nor irun.config.yaml) are returned too, to be reported.
+ */
+async function findRunbooks(dir: string): Promise<{ runbooks: string[]; others: string[] }> {
+  const out = { runbooks: [] as string[], others: [] as string[] };
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) out.push(...(await findRunbooks(full)));
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) {
+        const sub = await findRunbooks(full);
+        out.runbooks.push(...sub.runbooks);
+        out.others.push(...sub.others);
+      }
     } else if (/\.ya?ml$/i.test(e.name)) {
-      const text = await readFile(full, 'utf8').catch(() => '');
-      if (/^irun\s*:/m.test(text)) out.push(full);
+      const text = await readFile(full, 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      const kind = yamlFileKind(text, e.name);
+      if (kind === 'runbook') out.runbooks.push(full);
+      else if (kind === 'other') out.others.push(full);
     }
   }
   return out;
+}
+
+function notARunbook(file: string): FileResult {
+  return {
+    file,
+    diagnostics: [
+      {
+        code: Codes.NOT_A_RUNBOOK,
+        severity: 'warning',
+        message: `${file} is YAML but neither a runbook (no top-level 'irun' key) nor a scenario (no 'scenario' key); it was not checked`,
+        file,
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        path: '',
+      },
+    ],
+  };
 }
 
 function dedupe(diags: Diagnostic[]): Diagnostic[] {

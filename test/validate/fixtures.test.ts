@@ -324,9 +324,15 @@ describe('validate: broken fixtures, one per rule', () => {
 describe('validate: good fixture', () => {
   it('validates clean (plugins, call/next, branch, forEach, set, outputs, loops with an exit)', async () => {
     const results = await validatePaths(['good'], { registry: testRegistry(), cwd: FIXTURES });
-    // scenarios/ and YAML files without a top-level irun: key are skipped
-    expect(results.map((r) => r.file)).to.deep.equal([path.join('good', 'good.yaml')]);
-    expect(results[0].diagnostics).to.deep.equal([]);
-    expect(results[0].loaded?.doc?.id).to.equal('good-example');
+    // scenarios/ are skipped; a YAML file that is not a runbook is reported with a warning
+    expect(results.map((r) => r.file).sort()).to.deep.equal([
+      path.join('good', 'good.yaml'),
+      path.join('good', 'notes.yaml'),
+    ]);
+    const good = results.find((r) => r.file === path.join('good', 'good.yaml'))!;
+    expect(good.diagnostics).to.deep.equal([]);
+    expect(good.loaded?.doc?.id).to.equal('good-example');
+    const notes = results.find((r) => r.file === path.join('good', 'notes.yaml'))!;
+    expect(notes.diagnostics.map((d) => [d.code, d.severity])).to.deep.equal([['IRUN_NOT_A_RUNBOOK', 'warning']]);
   });
 });
