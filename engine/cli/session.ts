@@ -175,10 +175,14 @@ export async function execRun(args: ExecArgs, flags: Record<string, any>): Promi
     ...(flags.inputs ? readYamlMap(flags.inputs, 'inputs') : {}),
     ...parsePairs(flags.input, 'input'),
   };
+  // A scenario's `now` sets the simulated clock: it starts there and advances in real time.
+  const at = simulator?.scenario.now ? Date.parse(simulator.scenario.now) : NaN;
+  const offset = Number.isNaN(at) ? 0 : at - Date.now();
+  const now = () => new Date(Date.now() + offset);
   // Bad inputs end here, before a run record exists.
   await resolveInputs(ready.doc, inputs, {
-    now: () => new Date(),
-    run: { id: '', actor, dryRun: !!flags['dry-run'], simulated: !!simulator, startedAt: new Date().toISOString() },
+    now,
+    run: { id: '', actor, dryRun: !!flags['dry-run'], simulated: !!simulator, startedAt: now().toISOString() },
   });
   const runId = flags['run-id'] ?? defaultRunId(new Date());
   const signer = await signerFrom(flags['sign-key'], awsSettingsFromFlags(flags));
@@ -200,7 +204,7 @@ export async function execRun(args: ExecArgs, flags: Record<string, any>): Promi
       runId,
       aws: awsSettingsFromFlags(flags),
       version: VERSION,
-      ...(simulator ? { simulator } : {}),
+      ...(simulator ? { simulator, now } : {}),
     },
   });
   process.exitCode = exitCodeOf(result);

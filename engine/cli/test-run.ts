@@ -1,12 +1,15 @@
 /** The body of `irun test` (loaded when the command runs). */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { ExitCode, IrunError, serializeError } from '../errors.js';
+import { yamlFileKind } from '../load/index.js';
 import { Registry } from '../plugins/registry.js';
 import { colorEnabled, palette, safe } from '../report/text.js';
 import { relativeName, rehearse, type ScenarioOutcome } from '../run/rehearse.js';
 import { loadScenario, scenarioFiles, type Scenario } from '../run/simulate.js';
 import { formatDuration } from '../util/duration.js';
+import { coverage as coverageOf, type RunbookCoverage } from '../report/coverage.js';
 import { printDiagnostics } from './diagnostics.js';
 import { loadForRun, type ReadyRunbook } from './runbook.js';
 
@@ -48,18 +51,25 @@ function collect(paths: string[]): Job[] {
 
 function isRunbook(file: string): boolean {
   try {
-    return /^irun:\s*1\s*$/m.test(readFileSync(file, 'utf8').slice(0, 4096));
+    return yamlFileKind(readFileSync(file, 'utf8'), path.basename(file)) === 'runbook';
   } catch {
     return false;
+  }
+}
+
+/** The `id:` of a runbook file, read by parsing it. */
+function runbookId(file: string): unknown {
+  try {
+    return (parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as { id?: unknown } | null)?.id;
+  } catch {
+    return undefined;
   }
 }
 
 function findRunbookFor(sc: Scenario, dir: string): string {
   const candidates = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && isRunbook(path.join(dir, f)));
   if (sc.runbookId) {
-    const hit = candidates.find((f) =>
-      readFileSync(path.join(dir, f), 'utf8').match(new RegExp(`^id:\\s*${sc.runbookId}\\s*$`, 'm')),
-    );
+    const hit = candidates.find((f) => runbookId(path.join(dir, f)) === sc.runbookId);
     if (hit) return path.join(dir, hit);
   }
   if (candidates.length === 1) return path.join(dir, candidates[0]);
@@ -90,7 +100,16 @@ function xml(s: string): string {
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
-function junit(outcomes: { runbook: string; outcomes: ScenarioOutcome[]; error?: string }[]): string {
+interface RunbookOutcome {
+  runbook: string;
+  outcomes: ScenarioOutcome[];
+  error?: string;
+  coverage?: RunbookCoverage;
+  /** The coverage is under --min. */
+  belowMin?: boolean;
+}
+
+function junit(outcomes: RunbookOutcome[], min: number | undefined): string {
   const suites = outcomes.map((o) => {
     const cases = o.outcomes.map((s) => {
       const body = s.passed
@@ -102,8 +121,24 @@ function junit(outcomes: { runbook: string; outcomes: ScenarioOutcome[]; error?:
       cases.push(
         `    <testcase classname="${xml(relativeName(o.runbook))}" name="validate"><failure message="${xml(o.error)}"/></testcase>`,
       );
-    const failures = o.outcomes.filter((s) => !s.passed).length + (o.error ? 1 : 0);
-    return `  <testsuite name="${xml(relativeName(o.runbook))}" tests="${cases.length}" failures="${failures}">\n${cases.join('\n')}\n  </testsuite>`;
+    let props = '';
+    if (o.coverage) {
+      const c = o.coverage;
+      props = `    <properties>\n${[
+        ['coverage', c.percent],
+        ['coverage.steps', `${c.steps.covered}/${c.steps.total}`],
+        ['coverage.edges', `${c.edges.covered}/${c.edges.total}`],
+        ...c.items.filter((i) => !i.covered).map((i) => ['coverage.missed', `${i.step}: ${i.label}`]),
+      ]
+        .map(([k, v]) => `      <property name="${xml(String(k))}" value="${xml(String(v))}"/>`)
+        .join('\n')}\n    </properties>\n`;
+      const missed = c.items.filter((i) => !i.covered).map((i) => `${i.step}: ${i.label}`);
+      cases.push(
+        `    <testcase classname="${xml(relativeName(o.runbook))}" name="coverage">${o.belowMin ? `<failure message="${xml(`coverage ${c.percent}% is under the minimum ${min}%`)}">${xml(missed.join('\n'))}</failure>` : ''}</testcase>`,
+      );
+    }
+    const failures = o.outcomes.filter((s) => !s.passed).length + (o.error ? 1 : 0) + (o.belowMin ? 1 : 0);
+    return `  <testsuite name="${xml(relativeName(o.runbook))}" tests="${cases.length}" failures="${failures}">\n${props}${cases.join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('\n')}\n</testsuites>`;
 }
@@ -117,11 +152,12 @@ export interface TestOutput {
 export async function testRun(
   cmd: TestOutput,
   argv: string[],
-  flags: { reporter: string; grep?: string },
+  flags: { reporter: string; grep?: string; coverage?: boolean; min?: number },
 ): Promise<void> {
+  const withCoverage = flags.coverage || flags.min !== undefined;
   const paths = (argv as string[]).length ? (argv as string[]) : ['runbooks'];
   const jobs = collect(paths);
-  const outcomes: { runbook: string; outcomes: ScenarioOutcome[]; error?: string }[] = [];
+  const outcomes: RunbookOutcome[] = [];
   for (const job of jobs) {
     let ready: ReadyRunbook;
     try {
@@ -156,10 +192,19 @@ export async function testRun(
         list.push(brokenScenario(file, err));
       }
     }
-    outcomes.push({ runbook: job.runbook, outcomes: list });
+    const result: RunbookOutcome = { runbook: job.runbook, outcomes: list };
+    if (withCoverage) {
+      result.coverage = coverageOf(
+        ready.doc,
+        list.map((s) => ({ scenario: s.scenario, events: s.events })),
+      );
+      result.belowMin = flags.min !== undefined && result.coverage.percent < flags.min;
+    }
+    outcomes.push(result);
   }
   const total = outcomes.flatMap((o) => o.outcomes);
   const failed = total.filter((o) => !o.passed).length + outcomes.filter((o) => o.error).length;
+  const belowMin = outcomes.filter((o) => o.belowMin).length;
   if (flags.reporter === 'json') {
     cmd.log(
       JSON.stringify(
@@ -175,13 +220,22 @@ export async function testRun(
             durationMs: s.durationMs,
             path: s.path,
           })),
+          ...(o.coverage
+            ? {
+                coverage: {
+                  ...o.coverage,
+                  ...(flags.min !== undefined ? { min: flags.min, belowMin: o.belowMin } : {}),
+                  missed: o.coverage.items.filter((i) => !i.covered).map((i) => `${i.step}: ${i.label}`),
+                },
+              }
+            : {}),
         })),
         null,
         2,
       ),
     );
   } else if (flags.reporter === 'junit') {
-    cmd.log(junit(outcomes));
+    cmd.log(junit(outcomes, flags.min));
   } else {
     const c = palette(colorEnabled(process.stdout));
     for (const o of outcomes) {
@@ -194,10 +248,23 @@ export async function testRun(
         );
         for (const f of s.failures) cmd.log(`      ${c.red(safe(f, true))}`);
       }
+      if (o.coverage) printCoverage(cmd, o.coverage, o.belowMin ? flags.min : undefined, c);
     }
     const passed = total.filter((o) => o.passed).length;
     cmd.log(`\n${passed} passed, ${failed} failed`);
   }
   if (jobs.length === 0) cmd.warn(`no runbooks found under ${paths.join(', ')}`);
-  cmd.done(failed > 0 || jobs.length === 0 ? ExitCode.FAILED : ExitCode.OK);
+  cmd.done(failed > 0 || belowMin > 0 || jobs.length === 0 ? ExitCode.FAILED : ExitCode.OK);
+}
+
+function printCoverage(
+  cmd: TestOutput,
+  cov: RunbookCoverage,
+  failedMin: number | undefined,
+  c: ReturnType<typeof palette>,
+): void {
+  const line = `coverage ${cov.percent}% (steps ${cov.steps.covered}/${cov.steps.total}, branch edges ${cov.edges.covered}/${cov.edges.total})`;
+  cmd.log(`  ${failedMin !== undefined ? c.red(`✖ ${line}, under the minimum ${failedMin}%`) : line}`);
+  for (const i of cov.items.filter((x) => !x.covered))
+    cmd.log(c.dim(`      not taken: ${safe(i.step)} ${i.kind === 'step' ? '(never ran)' : safe(i.label)}`));
 }

@@ -108,6 +108,11 @@ export interface ActionDefinition<I = any, O = any, B = any> {
   effect: Effect;
   /** Exact IAM actions the action may call, e.g. ["s3:PutBucketPublicAccessBlock"]. */
   permissions: string[];
+  /**
+   * The action works entirely inside irun: no network, no AWS, no change outside the run record
+   * (core.log, core.assert). Simulations run it for real instead of asking the scenario for a stub.
+   */
+  local?: boolean;
   /** A valid input, used in docs and the registry consistency tests. */
   example?: I;
   /** Read the state the action is about to change (evidence "before"). Mutating actions only. */

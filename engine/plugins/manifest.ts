@@ -30,6 +30,7 @@ export interface ActionManifest {
   output: JsonSchema;
   effect: Effect;
   permissions: string[];
+  local?: boolean;
   example?: unknown;
   functions: ActionFunction[];
 }
@@ -70,6 +71,7 @@ function actionManifestOf(a: ActionDefinition): ActionManifest {
     output: plain(a.output),
     effect: a.effect,
     permissions: plain(a.permissions),
+    ...(a.local ? { local: true } : {}),
     ...(a.example !== undefined ? { example: plain(a.example) } : {}),
     functions: ACTION_FUNCTIONS.filter((f) => typeof a[f] === 'function'),
   };

@@ -100,7 +100,14 @@ export class SimulateMode implements RunMode {
     const { step, action, input, item } = a.call;
     const effect = action.def.effect;
     return a.guard(
-      this.simulator.call({ step, action: action.id, effect, input, ...(item ? { item: item.value } : {}) }),
+      this.simulator.call({
+        step,
+        action: action.id,
+        effect,
+        input,
+        ...(item ? { item: item.value } : {}),
+        ...(action.def.local ? { runLocal: () => action.def.run(a.ctx, input, undefined) } : {}),
+      }),
     );
   }
 

@@ -211,7 +211,7 @@ export class ScenarioSimulator implements Simulator {
 
   constructor(readonly scenario: Scenario) {}
 
-  async call(req: { step: Step; action: string; input: unknown }): Promise<unknown> {
+  async call(req: { step: Step; action: string; input: unknown; runLocal?: () => Promise<unknown> }): Promise<unknown> {
     this.calls.push({ step: req.step.id, action: req.action, input: req.input });
     const stubs = this.scenario.stubs ?? [];
     const stub =
@@ -221,6 +221,8 @@ export class ScenarioSimulator implements Simulator {
           (!s.action || s.action === req.action) &&
           (!s.with || partialMatch(req.input, s.with)),
       ) ?? stubs.find((s) => !s.step && s.action === req.action && (!s.with || partialMatch(req.input, s.with)));
+    // a local action (core.log, core.assert) needs no stub: it runs as it would for real
+    if (!stub && req.runLocal) return req.runLocal();
     if (!stub) {
       throw new IrunError(
         'IRUN_SCENARIO_NO_STUB',

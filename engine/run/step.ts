@@ -18,6 +18,8 @@ export interface Simulator {
     effect: 'read' | 'mutate';
     input: unknown;
     item?: unknown;
+    /** Present for local actions (no network, no AWS): runs the action for real. */
+    runLocal?: () => Promise<unknown>;
   }): Promise<unknown>;
 }
 

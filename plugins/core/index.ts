@@ -17,6 +17,7 @@ const log = defineAction<{ message: string; level?: 'info' | 'warn'; data?: unkn
   output: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
   effect: 'read',
   permissions: [],
+  local: true,
   example: { message: 'Bucket policy captured' },
   async run(ctx, input) {
     const data = input.data === undefined ? undefined : { data: input.data };
@@ -41,6 +42,7 @@ const assert = defineAction<{ that: unknown; message?: string }, { ok: true }>({
   output: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
   effect: 'read',
   permissions: [],
+  local: true,
   example: { that: true, message: 'must hold' },
   async run(_ctx, input) {
     const v = input.that;
@@ -206,6 +208,7 @@ const noop = defineAction<Record<string, unknown>, { ok: true; echo?: unknown }>
   output: { type: 'object', properties: { ok: { type: 'boolean' }, echo: {} }, required: ['ok'] },
   effect: 'read',
   permissions: [],
+  local: true,
   example: {},
   async run(_ctx, input) {
     return input.echo === undefined ? { ok: true } : { ok: true, echo: input.echo };
