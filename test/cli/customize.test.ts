@@ -79,7 +79,7 @@ describe('customize a runbook: init -> edit -> validate -> test -> graph (CLI in
     expect(perms.status, perms.stderr).to.equal(0);
     const policy = JSON.parse(perms.stdout) as { Version: string; Statement: { Sid: string; Action: string[] }[] };
     expect(policy.Version).to.equal('2012-10-17');
-    expect(policy.Statement.map((s) => s.Sid)).to.deep.equal(['IrunRunbookRead']);
-    expect(policy.Statement[0].Action).to.include('s3:GetBucketPolicy');
+    expect(policy.Statement.every((s) => s.Sid.startsWith('IrunRunbookRead'))).to.equal(true);
+    expect(policy.Statement.flatMap((s) => s.Action)).to.include('s3:GetBucketPolicy');
   });
 });
