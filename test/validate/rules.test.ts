@@ -203,6 +203,7 @@ describe('validate: validatePaths', () => {
     try {
       const results = await validatePaths([], { registry: testRegistry(), cwd: t.dir });
       expect(results.map((r) => [r.file, r.diagnostics.map((d) => d.code)])).to.deep.equal([
+        [path.join('runbooks', 'other.yaml'), ['IRUN_NOT_A_RUNBOOK']],
         [path.join('runbooks', 'a.yaml'), []],
         [path.join('runbooks', 'nested', 'b.yml'), [Codes.SCHEMA]],
       ]);
