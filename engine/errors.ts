@@ -34,6 +34,8 @@ export const Codes = {
   AUTO_APPROVE_REASON: 'IRUN_AUTO_APPROVE_REASON',
   /** A change that runs without asking (`approve: auto` with its reason): listed for review. */
   AUTO_APPROVED: 'IRUN_AUTO_APPROVED',
+  /** A `steps.X.output...` path that X's output schema (or its `outputs:`) cannot produce. */
+  OUTPUT_PATH: 'IRUN_OUTPUT_PATH',
   /** A YAML file in a runbooks folder that is neither a runbook nor a scenario. */
   NOT_A_RUNBOOK: 'IRUN_NOT_A_RUNBOOK',
   // templates at run time

@@ -13,6 +13,8 @@ import { autoApprovalPhase } from './approval.js';
 import { makeContext, toDiagnostic, type Rule } from './context.js';
 import { stepKindRule, targetsRule, unboundedLoopRule, uniqueIdsRule, unreachableRule } from './rules.js';
 import { schemaPhase } from './schema.js';
+import { outputPathsRule } from './outputs.js';
+import type { JsonSchema } from '../plugins/api.js';
 import { choiceMismatchRule, collectTemplates, referencesRule, templateSyntaxRule } from './templates.js';
 
 export interface ValidateOptions {
@@ -42,6 +44,13 @@ export async function validateRunbook(loaded: Loaded, options: ValidateOptions):
   await actionPhase(ctx, options.registry);
   await autoApprovalPhase(ctx, options.registry);
 
+  const outputSchemas = new Map<string, JsonSchema>();
+  for (const info of ctx.steps) {
+    if (typeof info.step.action !== 'string' || !info.id) continue;
+    const action = await options.registry.get(info.step.action).catch(() => undefined);
+    if (action) outputSchemas.set(info.id, action.def.output);
+  }
+
   const templates = collectTemplates(ctx);
   const rules: Rule[] = [
     stepKindRule,
@@ -52,6 +61,7 @@ export async function validateRunbook(loaded: Loaded, options: ValidateOptions):
     unreachableRule,
     unboundedLoopRule,
     choiceMismatchRule(templates),
+    outputPathsRule(templates, outputSchemas),
   ];
   for (const rule of rules) rule(ctx);
   return sortDiagnostics(dedupe(diagnostics));
