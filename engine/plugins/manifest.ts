@@ -167,13 +167,23 @@ const looksLikePack = (v: unknown): v is PluginDefinition =>
  * by a second module is counted once (the shorter path wins); two different packs with one
  * namespace are an error.
  */
-export async function discoverPacks(dir: string, ext: '.js' | '.ts'): Promise<BuiltinManifest> {
+export async function discoverPacks(
+  dir: string,
+  ext: '.js' | '.ts',
+  include: (relative: string) => boolean = () => true,
+): Promise<BuiltinManifest> {
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(d, e.name);
       if (e.isDirectory()) walk(full);
-      else if (e.name.endsWith(ext) && !e.name.endsWith('.d.ts') && !/\.test\./.test(e.name)) files.push(full);
+      else if (
+        e.name.endsWith(ext) &&
+        !e.name.endsWith('.d.ts') &&
+        !/\.test\./.test(e.name) &&
+        include(path.relative(dir, full))
+      )
+        files.push(full);
     }
   };
   walk(dir);
