@@ -183,6 +183,17 @@ const ROWS: Row[] = [
     input: { Password: 'correct-horse-battery', TOKEN: 'opaque-value-123', 'x-amz-security-token': TOKEN },
     secrets: ['correct-horse-battery', 'opaque-value-123', TOKEN],
   },
+  {
+    name: 'sessionToken = … in text, whatever the token looks like',
+    input: '{"sessionToken":"QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"} and session_token=QUJDREVGR0hJSktMTU5PUFFSU1RVVldZ',
+    secrets: ['QUJDREVGR0hJSktMTU5PUFFSU1RVVldY', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldZ'],
+  },
+  {
+    name: 'an object under a secret-named key: every value inside it',
+    input: { secret: { user: 'svc-responder', value: 'sup3r-s3cret-value' }, password: ['pw-one-1234'] },
+    secrets: ['svc-responder', 'sup3r-s3cret-value', 'pw-one-1234'],
+    pending: 'an object or list under a secret-named key is walked, not redacted',
+  },
   // declared secrets
   {
     name: 'declared secret value in text, keys and nested values',
@@ -190,6 +201,13 @@ const ROWS: Row[] = [
     input: { message: 'using hunter2-incident-key now', list: ['x', 'hunter2-incident-key'] },
     secrets: ['hunter2-incident-key'],
     keep: ['using ', ' now'],
+  },
+  {
+    name: 'declared secret of exactly four characters',
+    declared: ['k9x2'],
+    input: 'pin k9x2 accepted',
+    secrets: ['k9x2'],
+    keep: ['pin ', ' accepted'],
   },
   {
     name: 'declared numeric secret',
@@ -256,6 +274,36 @@ describe('redactor: a table of secret shapes', () => {
       AccessKeyId: HARMLESS[0],
       nested: [HARMLESS[1]],
     });
+  });
+
+  it('keys that only contain a secret word are not secret names (NextToken, PasswordLastUsed, SecretArn)', () => {
+    const value = {
+      NextToken: 'eyJwYWdlIjoyfQ',
+      PasswordLastUsed: '2026-11-01T00:00:00Z',
+      SecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:db',
+      tokenCount: 3,
+    };
+    expect(new Redactor().redact(value)).to.deep.equal(value);
+  });
+
+  it('numbers, booleans, null and empty strings come through as they are, under any key', () => {
+    const value = { count: 3, ok: true, none: null, list: [1, false], password: null, token: '' };
+    expect(new Redactor().redact(value)).to.deep.equal(value);
+  });
+
+  it('declared secrets too short to be meaningful, and non-text ones, are not redacted inside words', () => {
+    const r = new Redactor();
+    r.add('ab');
+    r.add(true);
+    r.add(undefined);
+    expect(r.redactString('a table about tabs is true')).to.equal('a table about tabs is true');
+  });
+
+  it('the copy is an ordinary object its reader may change', () => {
+    const out = new Redactor().redact({ a: 'x', nested: { b: 'y' } });
+    out.a = 'changed';
+    delete (out as { nested?: unknown }).nested;
+    expect(out).to.deep.equal({ a: 'changed' });
   });
 
   it('returns a copy: the input is never changed', () => {
