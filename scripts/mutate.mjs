@@ -5,16 +5,19 @@
 //   npm run mutate -- --module redact                one module
 //   npm run mutate -- --mutate engine/util/redact.ts one file (or file:from-to lines) with its module's tests
 //   npm run mutate -- --concurrency 2                at most 2 test processes (default 1)
+//   npm run mutate -- --no-check                     without the TypeScript checker (a mutant that
+//                                                    would not compile then runs, and counts)
 //
 // Each module writes reports/mutation/<module>.json (Stryker's JSON report) and an incremental
 // file, so a re-run after a new test only re-tests what changed. MUTATION.md is regenerated
 // from the JSON reports at the end (scripts/mutation-report.mjs).
+import { writeFileSync } from 'node:fs';
 import { Stryker } from '@stryker-mutator/core';
 import { MODULES, moduleOf } from './mutation-modules.mjs';
 import { writeReport } from './mutation-report.mjs';
 
 function parseArgs(argv) {
-  const out = { mutate: [], modules: [], concurrency: 1 };
+  const out = { mutate: [], modules: [], concurrency: 1, check: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -25,6 +28,7 @@ function parseArgs(argv) {
     if (a === '--mutate' || a === '-m') out.mutate.push(...value().split(','));
     else if (a === '--module') out.modules.push(...value().split(','));
     else if (a === '--concurrency') out.concurrency = Math.max(1, Math.min(2, Number(value()) || 1));
+    else if (a === '--no-check') out.check = false;
     else if (a === '--help' || a === '-h') out.help = true;
     else throw new Error(`unknown option ${a} (see --help)`);
   }
@@ -51,11 +55,11 @@ function plan(args) {
   return MODULES;
 }
 
-function options(m, concurrency) {
+function options(m, { concurrency, check }) {
   return {
     testRunner: 'mocha',
-    plugins: ['@stryker-mutator/mocha-runner', '@stryker-mutator/typescript-checker'],
-    checkers: ['typescript'],
+    plugins: ['@stryker-mutator/mocha-runner', ...(check ? ['@stryker-mutator/typescript-checker'] : [])],
+    checkers: check ? ['typescript'] : [],
     tsconfigFile: 'tsconfig.json',
     mutate: m.mutate,
     mochaOptions: { config: '.mocharc.json', spec: m.spec },
@@ -78,7 +82,7 @@ function options(m, concurrency) {
 const args = parseArgs(process.argv.slice(2));
 if (args.help) {
   console.log(
-    `usage: npm run mutate -- [--module NAME] [--mutate FILE[:LINES]] [--concurrency 1|2]\nmodules: ${MODULES.map((m) => m.name).join(', ')}`,
+    `usage: npm run mutate -- [--module NAME] [--mutate FILE[:LINES]] [--concurrency 1|2] [--no-check]\nmodules: ${MODULES.map((m) => m.name).join(', ')}`,
   );
   process.exit(0);
 }
@@ -86,7 +90,9 @@ let failed = false;
 for (const m of plan(args)) {
   console.log(`\n== mutation testing: ${m.name} (${m.mutate.join(', ')})`);
   try {
-    await new Stryker(options(m, args.concurrency)).runMutationTest();
+    await new Stryker(options(m, args)).runMutationTest();
+    const meta = { checker: args.check, concurrency: args.concurrency, spec: m.spec };
+    writeFileSync(`reports/mutation/${m.name}${m.partial ? '.partial' : ''}.meta.json`, JSON.stringify(meta, null, 2));
   } catch (err) {
     failed = true;
     console.error(`mutation testing of ${m.name} failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -12,14 +12,14 @@ export const MODULES = [
   {
     name: 'athena-sql',
     title: 'Athena SQL parameters and quoting',
-    mutate: ['plugins/aws-athena/sql.ts'],
+    mutate: ['plugins/aws-athena/sql.ts', 'plugins/aws-athena/query.ts:63-118'],
     spec: ['test/plugins/aws-athena.test.ts', 'test/hardening/hostile.test.ts'],
   },
   {
-    name: 'undo',
-    title: 'Undo (the state handed to each undo, approvals, order)',
-    mutate: ['engine/run/undo.ts'],
-    spec: ['test/run/approvals-undo.test.ts', 'test/report/report.test.ts'],
+    name: 'approvals-undo',
+    title: 'Approvals and undo (the state handed to each undo)',
+    mutate: ['engine/run/approval.ts', 'engine/run/undo.ts'],
+    spec: ['test/run/approvals-undo.test.ts', 'test/run/flow.test.ts'],
   },
   {
     name: 'aws-common',
@@ -47,13 +47,18 @@ export const MODULES = [
   {
     name: 'store',
     title: 'Journal, run store and verification',
-    mutate: ['engine/run/store.ts'],
-    spec: ['test/run/trust.test.ts', 'test/report/report.test.ts', 'test/hardening/faults.test.ts'],
+    mutate: ['engine/run/store.ts', 'engine/run/verify.ts'],
+    spec: [
+      'test/run/trust.test.ts',
+      'test/run/integrity.test.ts',
+      'test/report/report.test.ts',
+      'test/hardening/faults.test.ts',
+    ],
   },
   {
-    name: 'executor',
-    title: 'Executor: approvals, forEach, resume',
-    mutate: ['engine/run/executor.ts'],
+    name: 'foreach-resume',
+    title: 'Executor: forEach items and resume',
+    mutate: ['engine/run/foreach.ts', 'engine/run/executor.ts'],
     spec: ['test/run/*.test.ts'],
   },
 ];
@@ -61,7 +66,7 @@ export const MODULES = [
 /** The module a source path belongs to (by its mutate globs), if any. */
 export function moduleOf(file) {
   const clean = file.replace(/:\d+(-\d+)?$/, '').replace(/^\.\//, '');
-  return MODULES.find((m) => m.mutate.some((glob) => globMatch(glob, clean)));
+  return MODULES.find((m) => m.mutate.some((glob) => globMatch(glob.replace(/:\d+(-\d+)?$/, ''), clean)));
 }
 
 function globMatch(glob, file) {

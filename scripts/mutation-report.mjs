@@ -71,23 +71,27 @@ export function writeReport() {
     '',
     'Score = killed (or timed out) / (killed + timed out + survived + not covered); mutants that do',
     'not compile are left out. "Without equivalent" leaves out the survivors listed below as',
-    'equivalent (a change no behaviour can tell apart), each with its reason.',
+    'equivalent (a change no behaviour can tell apart), each with its reason. With the type check off',
+    '(`--no-check`, used on a loaded machine), a mutant that would not compile runs anyway and counts.',
     '',
-    '| Module | Files | Mutants | Killed | Timeout | Survived | No coverage | Score | Without equivalent | Measured |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Module | Files | Mutants | Killed | Timeout | Survived | No coverage | Score | Without equivalent | Measured | Type check |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const details = [];
   for (const m of MODULES) {
     const file = path.join(REPORTS, `${m.name}.json`);
     if (!existsSync(file)) {
-      lines.push(`| ${m.title} | ${m.mutate.join(', ')} | not measured yet | | | | | | | |`);
+      lines.push(`| ${m.title} | ${m.mutate.join(', ')} | not measured yet | | | | | | | | |`);
       continue;
     }
     const s = summarize(JSON.parse(readFileSync(file, 'utf8')), notes);
     const when = statSync(file).mtime.toISOString().slice(0, 16).replace('T', ' ');
+    const metaFile = path.join(REPORTS, `${m.name}.meta.json`);
+    const meta = existsSync(metaFile) ? JSON.parse(readFileSync(metaFile, 'utf8')) : {};
+    const checked = meta.checker === false ? 'off (--no-check)' : meta.checker ? 'on' : '?';
     const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
     lines.push(
-      `| ${m.title} | ${m.mutate.join(', ')} | ${total} | ${s.counts.Killed} | ${s.counts.Timeout} | ${s.counts.Survived} | ${s.counts.NoCoverage} | ${s.score} | ${s.scoreWithoutEquivalent} | ${when} UTC |`,
+      `| ${m.title} | ${m.mutate.join(', ')} | ${total} | ${s.counts.Killed} | ${s.counts.Timeout} | ${s.counts.Survived} | ${s.counts.NoCoverage} | ${s.score} | ${s.scoreWithoutEquivalent} | ${when} UTC | ${checked} |`,
     );
     if (!s.survivors.length) continue;
     details.push('', `## ${m.title}: surviving mutants`, '');
