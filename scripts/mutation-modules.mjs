@@ -13,7 +13,7 @@ export const MODULES = [
     name: 'athena-sql',
     title: 'Athena SQL parameters and quoting',
     mutate: ['plugins/aws-athena/sql.ts', 'plugins/aws-athena/query.ts:63-118'],
-    spec: ['test/plugins/aws-athena.test.ts', 'test/hardening/hostile.test.ts'],
+    spec: ['test/plugins/aws-athena-sql.test.ts', 'test/plugins/aws-athena.test.ts', 'test/hardening/hostile.test.ts'],
   },
   {
     name: 'approvals-undo',
