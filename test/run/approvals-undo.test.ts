@@ -4,6 +4,7 @@
  * forEach that skips the items already done, and the state each undo is handed.
  */
 import { expect } from 'chai';
+import type { IrunError } from '../../engine/errors.js';
 import type { RunEvent } from '../../engine/run/events.js';
 import type { ApprovalRequest, ApprovalResult, Human } from '../../engine/run/human.js';
 import { undoRun } from '../../engine/run/undo.js';
@@ -247,5 +248,94 @@ parts:
     ]);
     expect(t.mutations).to.equal(0);
     expect(undone).to.have.length(3);
+  });
+});
+
+describe('undo: which changes, and what stops it', () => {
+  const doc = `
+irun: 1
+id: undo-many
+title: Undo many
+parts:
+  - id: p
+    steps:
+      - { id: look, action: t.echo, with: { value: 1 } }
+      - { id: first, action: t.change, with: { value: 1 } }
+      - { id: second, action: t.change, with: { value: 2 } }
+      - { id: reads, forEach: [a, b], action: t.echo, with: { value: "{{ item }}" } }
+`;
+  const run = async () => {
+    const { registry, t } = testRegistry();
+    const r = await runYaml(doc, { registry, yes: true });
+    expect(r.status).to.equal('completed');
+    return { registry, t, events: r.events, runId: r.runId };
+  };
+  const undo = (
+    x: { registry: Awaited<ReturnType<typeof run>>['registry']; events: RunEvent[]; runId: string },
+    human: Human,
+    more: { steps?: string[] } = {},
+  ) => {
+    const emitted: RunEvent[] = [];
+    return undoRun({
+      events: x.events,
+      registry: x.registry,
+      human,
+      actor: 'carol',
+      runId: x.runId,
+      aws: {},
+      version: '0.0.0',
+      evidenceFor: () => ({ save: async () => ({ name: '', file: '', sha256: '', bytes: 0 }), read: async () => '' }),
+      emit: (e) => void emitted.push(e),
+      ...more,
+    }).then((summary) => ({ summary, emitted }));
+  };
+
+  it('only completed changes are undone (not reads, not read forEach items), newest first, and never twice', async () => {
+    const x = await run();
+    const { summary, emitted } = await undo(x, new Deciding(true));
+    expect(summary).to.deep.equal({ completed: ['second', 'first'], refused: [], declined: [] });
+    expect(x.t.undos.map((u) => u.input)).to.deep.equal([{ value: 2 }, { value: 1 }]);
+    const again = await undo({ ...x, events: [...x.events, ...emitted] }, new Deciding(true));
+    expect(again.summary.completed).to.deep.equal([]);
+    expect(x.t.undos).to.have.length(2);
+  });
+
+  it('--step limits the undo; a step with no change to undo is refused with the steps that have one', async () => {
+    const x = await run();
+    const { summary } = await undo(x, new Deciding(true), { steps: ['first'] });
+    expect(summary.completed).to.deep.equal(['first']);
+    let err: IrunError | undefined;
+    try {
+      await undo(x, new Deciding(true), { steps: ['look', 'nope'] });
+    } catch (e) {
+      err = e as IrunError;
+    }
+    expect(err?.code).to.equal('IRUN_UNDO_NOTHING');
+    expect(err?.message).to.equal('no recorded change to undo at steps look, nope');
+    expect(err?.suggestions).to.deep.equal(['steps with changes to undo: second, first']);
+  });
+
+  it('a decline skips one change and goes on; no decision stops and waits', async () => {
+    const x = await run();
+    const declined = await undo(x, new Deciding(false));
+    expect(declined.summary).to.deep.equal({ completed: [], refused: [], declined: ['second', 'first'] });
+    expect(declined.emitted.map((e) => (e as { status: string }).status)).to.deep.equal(['declined', 'declined']);
+    expect(x.t.undos).to.deep.equal([]);
+    const waiting = await undo(x, new Deciding(undefined));
+    expect(waiting.summary).to.deep.equal({ completed: [], refused: [], declined: [], waitingFor: 'second' });
+    expect(waiting.emitted).to.deep.equal([]);
+  });
+
+  it('asks approval with the recorded states: the output as before, the captured state as after', async () => {
+    const x = await run();
+    const human = new Deciding(true);
+    await undo(x, human, { steps: ['first'] });
+    expect(human.asked).to.have.length(1);
+    expect(human.asked[0]).to.deep.include({ action: 't.change', input: { value: 1 } });
+    expect(human.asked[0].plan).to.deep.equal({
+      summary: 'undo t.change of step first: restore the state recorded before the change',
+      before: { changed: true },
+      after: { mutations: 0 },
+    });
   });
 });
