@@ -156,6 +156,13 @@ export const READS: Record<Service, string[]> = {
   securityhub: ['GetFindings'],
 };
 
+/**
+ * Commands of the KMS signer of journal heads (plugins/aws-kms): they read a key or sign a digest
+ * and change no AWS state, but are not sent through the packs' guarded clients, so the guard
+ * tests below do not exercise them; listed so that the scan knows them.
+ */
+export const SIGNER = ['GetPublicKey', 'Sign'];
+
 /** Athena statements that change data or the Glue catalog: sent under dry-run, each is a change. */
 export const MUTATING_SQL = [
   'CREATE TABLE x AS SELECT 1',

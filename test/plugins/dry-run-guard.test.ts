@@ -19,6 +19,7 @@ import {
   READ_SQL,
   READS,
   SERVICES,
+  SIGNER,
   type Service,
 } from '../helpers/aws-commands.js';
 import { makeCtx } from '../helpers/ctx.js';
@@ -99,6 +100,7 @@ describe('dry-run guard, judged by a hand-written table of AWS changes', () => {
     const known = new Set(Object.values({ ...READS }).flat());
     for (const list of Object.values(MUTATING)) for (const n of list) known.add(n);
     known.add('StartQueryExecution'); // judged by its SQL, below
+    for (const n of SIGNER) known.add(n);
     const unclassified: string[] = [];
     for (const file of sourcesUnder(path.join(ROOT, 'plugins'))) {
       for (const name of commandsIn(readFileSync(file, 'utf8'))) {
