@@ -5,7 +5,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.stryker-tmp/**', 'reports/**', 'test/fixtures/**', 'test/report/fixtures/**', 'engine/schema/*.cjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.stryker-tmp/**',
+      'reports/**',
+      'test/fixtures/**',
+      'test/report/fixtures/**',
+      'engine/schema/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
